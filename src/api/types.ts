@@ -1,0 +1,70 @@
+/**
+ * The transport-independent API seam. Each Vault-style path is a declarative descriptor:
+ * a pattern, its fields (with help), and handlers per operation. A handler gets the operation,
+ * the path's captures, the request fields and a storage handle, and returns data or throws an
+ * AppError. The HTTP server (src/http) is one transport over these descriptors; an OpenBao
+ * plugin transport is planned over the very same list. Nothing here may import HTTP types.
+ */
+import type { Logger } from '../logging.js';
+import type { KeyInspector } from '../pgp/types.js';
+import type { Store } from '../storage/store.js';
+
+/** Vault's logical operations (`create` is folded into `update`, as `vault write` sends PUT). */
+export type Operation = 'read' | 'list' | 'update' | 'delete';
+
+/** How a field is typed when the CLI sends it (key=value pairs arrive as strings). */
+export type FieldType = 'string' | 'int' | 'bool' | 'duration' | 'comma-list' | 'object' | 'name';
+
+/** One field of a path, for parsing and for help/reference generation. */
+export interface FieldSpec {
+  readonly type: FieldType;
+  readonly description: string;
+  readonly default?: unknown;
+  readonly required?: boolean;
+  /** Write-only: never returned by a read, never logged. */
+  readonly sensitive?: boolean;
+}
+
+/** What a handler receives. */
+export interface PathRequest {
+  readonly operation: Operation;
+  /** The mount name, e.g. flant_gitops. */
+  readonly mount: string;
+  /** The path below the mount, e.g. configure/vault_request/get-config. */
+  readonly path: string;
+  /** Named captures of the descriptor's pattern. */
+  readonly captures: Readonly<Record<string, string>>;
+  /** Request fields: the JSON body for writes, query parameters for reads and lists. */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** Services the paths may use besides storage; main.ts wires the real ones. */
+export interface ApiServices {
+  readonly keyInspector: KeyInspector;
+}
+
+/** What a handler can touch. */
+export interface PathContext {
+  /** Storage scoped to this mount. */
+  readonly store: Store;
+  readonly services: ApiServices;
+  readonly logger: Logger;
+  readonly now: () => Date;
+}
+
+/** A handler's answer: data (→ 200 with `data`), or undefined (→ 204). */
+export type PathResponse =
+  | { readonly data: Readonly<Record<string, unknown>>; readonly warnings?: readonly string[] }
+  | undefined;
+
+export type PathHandler = (req: PathRequest, ctx: PathContext) => Promise<PathResponse>;
+
+/** A Vault-style path: pattern, fields, operations and help (cf. Vault's framework.Path). */
+export interface PathDescriptor {
+  /** Regular expression source matched against the whole path below the mount (no anchors). */
+  readonly pattern: string;
+  readonly synopsis: string;
+  readonly description: string;
+  readonly fields: Readonly<Record<string, FieldSpec>>;
+  readonly operations: Readonly<Partial<Record<Operation, PathHandler>>>;
+}

@@ -1,0 +1,104 @@
+/**
+ * Typed errors. Every failure the service reports carries a stable `code` (listed in the README),
+ * a human `reason`, an optional `cause`, and what the caller should do next — so the reconcile
+ * loop decides retry vs. stop by type, never by message text.
+ */
+
+/** What should happen after this error: a person must act, retry later, or retry right away. */
+export type NextStep = 'user' | 'retry-later' | 'retry-now';
+
+/** Stable error codes. Add new ones at the end; never rename (they are documented). */
+export const ErrorCodes = {
+  /** Bad input to an API path: a field breaks a rule. */
+  INVALID_INPUT: { status: 400, next: 'user' },
+  /** The object asked for does not exist. */
+  NOT_FOUND: { status: 404, next: 'user' },
+  /** No token, a wrong token, or the token lacks the capability. */
+  PERMISSION_DENIED: { status: 403, next: 'user' },
+  /** The path exists but not with this operation. */
+  UNSUPPORTED_OPERATION: { status: 405, next: 'user' },
+  /** A compare-and-set lost a race; read again and retry. */
+  CONFLICT: { status: 409, next: 'retry-now' },
+  /** A body over the configured size cap. */
+  PAYLOAD_TOO_LARGE: { status: 413, next: 'user' },
+  /** A configuration needed for this step is missing. */
+  NOT_CONFIGURED: { status: 400, next: 'user' },
+  /** Git: authentication failed. */
+  GIT_AUTH: { status: 502, next: 'user' },
+  /** Git: the repository or branch does not exist. */
+  GIT_NOT_FOUND: { status: 502, next: 'user' },
+  /** Git: the host could not be reached. */
+  GIT_UNREACHABLE: { status: 502, next: 'retry-later' },
+  /** Git: a call took longer than its timeout. */
+  GIT_TIMEOUT: { status: 504, next: 'retry-later' },
+  /** Git: any other failure of the git command. */
+  GIT_FAILED: { status: 502, next: 'retry-later' },
+  /** The new tip does not descend from the last processed commit. */
+  NOT_A_DESCENDANT: { status: 409, next: 'user' },
+  /** Not enough valid signatures from trusted keys. */
+  SIGNATURES_INSUFFICIENT: { status: 409, next: 'user' },
+  /** A PGP key or signature could not be parsed or is unusable. */
+  PGP_INVALID: { status: 400, next: 'user' },
+  /** The target Vault refused or failed a request. */
+  VAULT_REQUEST_FAILED: { status: 502, next: 'retry-later' },
+  /** The target Vault could not be reached. */
+  VAULT_UNREACHABLE: { status: 502, next: 'retry-later' },
+  /** The container runtime failed (image missing, engine down). */
+  RUNNER_FAILED: { status: 502, next: 'retry-later' },
+  /** A command exited with a non-zero code. */
+  COMMAND_FAILED: { status: 409, next: 'retry-later' },
+  /** A run took longer than `task_timeout`. */
+  TASK_TIMEOUT: { status: 504, next: 'retry-later' },
+  /** An operator canceled the task. */
+  TASK_CANCELED: { status: 409, next: 'user' },
+  /** The storage backend failed. */
+  STORAGE_FAILED: { status: 503, next: 'retry-later' },
+  /** Anything we did not foresee; details are logged, never sent to the client. */
+  INTERNAL: { status: 500, next: 'retry-later' },
+} as const satisfies Record<string, { status: number; next: NextStep }>;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** The one error type the service throws on purpose. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly reason: string;
+  readonly next: NextStep;
+  /** Extra structured detail for logs and task reasons (never secrets). */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    reason: string,
+    opts: { cause?: unknown; details?: Record<string, unknown>; next?: NextStep } = {},
+  ) {
+    super(reason, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.reason = reason;
+    this.next = opts.next ?? ErrorCodes[code].next;
+    this.details = opts.details;
+  }
+
+  /** HTTP status that a transport should use for this error. */
+  get status(): number {
+    return ErrorCodes[this.code].status;
+  }
+}
+
+/** Shorthand for the most common error: a field that breaks a rule (always names both). */
+export function invalidField(field: string, rule: string): AppError {
+  return new AppError('INVALID_INPUT', `${field}: ${rule}`, { details: { field } });
+}
+
+/** True when `e` is an AppError with one of the given codes. */
+export function isAppError(e: unknown, ...codes: ErrorCode[]): e is AppError {
+  return e instanceof AppError && (codes.length === 0 || codes.includes(e.code));
+}
+
+/** Wrap anything thrown into an AppError, keeping AppErrors as they are. */
+export function toAppError(e: unknown, fallback: ErrorCode = 'INTERNAL'): AppError {
+  if (e instanceof AppError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new AppError(fallback, message, { cause: e });
+}

@@ -1,0 +1,153 @@
+/**
+ * The embedded default Store: one JSON file per key under a data directory. Writes are atomic
+ * (temp file, fsync, rename, fsync of the directory), files are 0600 and directories 0700, so a
+ * kill -9 at any moment leaves either the old or the new value, never a torn one.
+ * One process owns a data directory; several replicas use the Vault KV store instead.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { AppError } from '../errors.js';
+import { assertValidKey, type PutOptions, type Store, type StoredEntry } from './store.js';
+
+const SUFFIX = '.json';
+
+interface FileRecord {
+  version: number;
+  value: unknown;
+}
+
+function segmentToName(segment: string): string {
+  return encodeURIComponent(segment).replace(/\./g, '%2E');
+}
+
+function nameToSegment(name: string): string {
+  return decodeURIComponent(name);
+}
+
+/** Open a Store rooted at `dir` (created 0700 when missing). */
+export async function openFileStore(dir: string): Promise<Store> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const locks = new Map<string, Promise<unknown>>();
+
+  const fileFor = (key: string): string => {
+    assertValidKey(key);
+    const segs = key.split('/').map(segmentToName);
+    const last = segs.pop() as string;
+    return join(dir, ...segs, last + SUFFIX);
+  };
+
+  /** Serialise writers of one key inside this process. */
+  async function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = locks.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    locks.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (locks.get(key) === tail) locks.delete(key);
+    }
+  }
+
+  async function readRecord(file: string): Promise<FileRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(file, 'utf8')) as FileRecord;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new AppError('STORAGE_FAILED', `cannot read ${file}`, { cause: e });
+    }
+  }
+
+  async function fsyncDir(path: string): Promise<void> {
+    const fh = await open(path, fsConstants.O_RDONLY);
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async function writeAtomic(file: string, data: string): Promise<void> {
+    const parent = dirname(file);
+    await mkdir(parent, { recursive: true, mode: 0o700 });
+    const tmp = join(parent, `.tmp-${randomBytes(6).toString('hex')}`);
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(data, 'utf8');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      await rename(tmp, file);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+    await fsyncDir(parent);
+  }
+
+  return {
+    async get<T>(key: string): Promise<StoredEntry<T> | undefined> {
+      const rec = await readRecord(fileFor(key));
+      return rec ? { value: rec.value as T, version: rec.version } : undefined;
+    },
+
+    put(key: string, value: unknown, opts: PutOptions = {}): Promise<number> {
+      const file = fileFor(key);
+      return withLock(key, async () => {
+        const current = (await readRecord(file))?.version ?? 0;
+        if (opts.cas !== undefined && opts.cas !== current) {
+          throw new AppError('CONFLICT', `version of ${key} is ${current}, not ${opts.cas}`);
+        }
+        const version = current + 1;
+        try {
+          await writeAtomic(file, JSON.stringify({ version, value } satisfies FileRecord));
+        } catch (e) {
+          throw new AppError('STORAGE_FAILED', `cannot write ${key}`, { cause: e });
+        }
+        return version;
+      });
+    },
+
+    async list(prefix: string): Promise<string[]> {
+      const trimmed = prefix.replace(/\/$/, '');
+      const base =
+        trimmed === '' ? dir : join(dir, ...trimmed.split('/').map((s) => segmentToName(s)));
+      let entries;
+      try {
+        entries = await readdir(base, { withFileTypes: true });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw new AppError('STORAGE_FAILED', `cannot list ${prefix}`, { cause: e });
+      }
+      const names = new Set<string>();
+      for (const ent of entries) {
+        if (ent.name.startsWith('.tmp-')) continue;
+        if (ent.isDirectory()) {
+          // Only report folders that still hold something (deletes leave empty folders behind).
+          const inner = await readdir(join(base, ent.name)).catch(() => []);
+          if (inner.some((n) => !n.startsWith('.tmp-'))) names.add(nameToSegment(ent.name) + '/');
+        } else if (ent.name.endsWith(SUFFIX)) {
+          names.add(nameToSegment(ent.name.slice(0, -SUFFIX.length)));
+        }
+      }
+      return [...names].sort();
+    },
+
+    delete(key: string): Promise<void> {
+      const file = fileFor(key);
+      return withLock(key, async () => {
+        try {
+          await unlink(file);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+            throw new AppError('STORAGE_FAILED', `cannot delete ${key}`, { cause: e });
+          }
+        }
+      });
+    },
+  };
+}
