@@ -39,3 +39,19 @@ export interface WrappedToken {
 export interface SecretsClient {
   wrappedRequest(req: VaultRequestConfig): Promise<WrappedToken>;
 }
+
+/** Owns the service's AppRole identity on the target Vault for one mount. */
+export interface VaultAccessService {
+  /**
+   * Called by the configure_vault_access write before anything is stored: log in with the
+   * operator's role id and secret id, mint our own secret id, store the access (with our
+   * secret id) through `save`, then destroy the operator's one. Throws an AppError (400 for bad
+   * credentials, 502 for an unreachable Vault) and stores nothing when login fails.
+   */
+  configure(cfg: VaultAccessConfig, save: (stored: VaultAccessConfig) => Promise<void>): Promise<void>;
+  /** A client for wrapped requests, logging in (and rotating the secret id) as needed. */
+  client(
+    load: () => Promise<VaultAccessConfig | undefined>,
+    save: (stored: VaultAccessConfig) => Promise<void>,
+  ): Promise<SecretsClient>;
+}
