@@ -14,11 +14,17 @@ export interface RunSpec {
   readonly env: Readonly<Record<string, string>>;
   /** Extra read-only files: container path → host path (e.g. the Vault CA). */
   readonly files?: Readonly<Record<string, string>>;
+  /** Put on every container of the run (the runner adds its own "managed" label too). */
   readonly labels: Readonly<Record<string, string>>;
+  /** Docker network mode, e.g. `host` or `none`. */
   readonly networkMode: string;
+  /** Memory limit per container (HostConfig.Memory); unlimited when absent. */
   readonly memoryBytes?: number;
+  /** CPU limit per container in 1e-9 CPUs (HostConfig.NanoCpus); unlimited when absent. */
   readonly nanoCpus?: number;
+  /** `uid`, `uid:gid` or a user name of the image; the image's user when absent. */
   readonly user?: string;
+  /** For the whole run (all commands together), from the moment `run` is called. */
   readonly timeoutMs: number;
   /** Aborting kills the running container (cancel). */
   readonly signal?: AbortSignal;
@@ -26,7 +32,7 @@ export interface RunSpec {
   readonly onOutput: (chunk: string) => void;
 }
 
-/** How a run ended. */
+/** How a run ended; `commandIndex` is the 0-based index of the command that stopped it. */
 export type RunResult =
   | { readonly outcome: 'succeeded' }
   | { readonly outcome: 'failed'; readonly commandIndex: number; readonly exitCode: number }
@@ -37,9 +43,20 @@ export type RunResult =
 export interface ContainerRunner {
   /** Throws AppError RUNNER_FAILED when the engine does not answer. */
   ping(): Promise<void>;
-  /** Make sure the image is present (pull by digest when absent; clear error otherwise). */
+  /**
+   * Make sure the image is present (pull by digest when absent; clear error otherwise).
+   * Throws INVALID_INPUT for a reference that is not pinned, RUNNER_FAILED when it cannot be had.
+   */
   ensureImage(image: string): Promise<void>;
+  /**
+   * Run the commands; does NOT pull (call ensureImage first). Non-zero exit, timeout and cancel
+   * are results, not errors; throws INVALID_INPUT for a bad spec and RUNNER_FAILED when the
+   * engine fails. Every container is removed before this settles.
+   */
   run(spec: RunSpec): Promise<RunResult>;
-  /** Remove containers carrying all of `labels` (leftovers of a crash); returns how many. */
+  /**
+   * Remove containers carrying all of `labels` (leftovers of a crash); returns how many.
+   * Only containers this runner created (its "managed" label) are ever touched.
+   */
   sweep(labels: Readonly<Record<string, string>>): Promise<number>;
 }

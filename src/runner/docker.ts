@@ -1,0 +1,195 @@
+/**
+ * The ContainerRunner over dockerode — the only module that talks to the Docker engine. Each
+ * command runs in its own short-lived container (never an image build), the commit's files are
+ * bind-mounted at /git, secrets travel only in the container create call, and every container
+ * is removed in every outcome.
+ */
+import { isAbsolute } from 'node:path';
+import Docker from 'dockerode';
+import { AppError, invalidField } from '../errors.js';
+import type { Logger } from '../logging.js';
+import { runContainerStep, type StepContext } from './container-step.js';
+import { engineError, engineMessage, engineStatus } from './engine-errors.js';
+import { parseImageRef, repoDigestsMatch, type ImageRef } from './image-ref.js';
+import type { ContainerRunner, RunResult, RunSpec } from './types.js';
+
+/** Label set on every container we create; `sweep` never touches a container without it. */
+export const MANAGED_LABEL = 'flant-gitops.managed';
+
+/** The engine's default socket on Linux. */
+export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
+
+/** How to reach the engine. */
+export interface DockerRunnerOptions {
+  readonly logger: Logger;
+  /** Unix socket of the engine (default /var/run/docker.sock); DOCKER_HOST is not consulted. */
+  readonly socketPath?: string;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Build the runner. Nothing is contacted until a method is called. */
+export function createDockerRunner(opts: DockerRunnerOptions): ContainerRunner {
+  const socketPath = opts.socketPath ?? DEFAULT_DOCKER_SOCKET;
+  const docker = new Docker({ socketPath });
+  const logger = opts.logger.child({ component: 'runner' });
+
+  async function isPresent(ref: ImageRef): Promise<boolean> {
+    const name = ref.kind === 'id' ? ref.id : `${ref.repository}@${ref.digest}`;
+    try {
+      const info = await docker.getImage(name).inspect();
+      return ref.kind === 'id' ? info.Id === ref.id : repoDigestsMatch(ref, info.RepoDigests);
+    } catch (e) {
+      if (engineStatus(e) === 404) return false;
+      throw engineError(e, `inspect image ${name}`, socketPath);
+    }
+  }
+
+  async function pull(ref: Extract<ImageRef, { kind: 'digest' }>): Promise<void> {
+    const stream = await docker.createImage({ fromImage: ref.repository, tag: ref.digest });
+    const events = await new Promise<readonly unknown[]>((resolve, reject) => {
+      docker.modem.followProgress(stream, (err: Error | null, out: unknown[]) =>
+        err ? reject(err) : resolve(out),
+      );
+    });
+    for (const ev of events) {
+      const error = (ev as { error?: unknown } | null)?.error;
+      if (typeof error === 'string') throw new Error(error);
+    }
+  }
+
+  return {
+    async ping(): Promise<void> {
+      try {
+        await docker.ping();
+      } catch (e) {
+        throw engineError(e, 'answer a ping', socketPath);
+      }
+    },
+
+    async ensureImage(image: string): Promise<void> {
+      const ref = parseImageRef(image);
+      if (await isPresent(ref)) return;
+      const notPulled = (why: string, cause?: unknown): AppError =>
+        new AppError(
+          'RUNNER_FAILED',
+          `image ${image} is not present and could not be pulled: ${why}`,
+          {
+            cause,
+            details: { image },
+          },
+        );
+      if (ref.kind === 'id') {
+        throw notPulled('a local image id (sha256:…) names no registry to pull from');
+      }
+      logger.info({ image }, 'pulling image by digest');
+      try {
+        await pull(ref);
+      } catch (e) {
+        throw notPulled(engineMessage(e), e);
+      }
+      if (!(await isPresent(ref)))
+        throw notPulled('the pull finished but the digest is not present');
+    },
+
+    async run(spec: RunSpec): Promise<RunResult> {
+      validateSpec(spec);
+      const ctx: StepContext = {
+        docker,
+        endpoint: socketPath,
+        logger,
+        deadline: Date.now() + spec.timeoutMs,
+        signal: spec.signal,
+        onOutput: spec.onOutput,
+      };
+      for (const [commandIndex, command] of spec.commands.entries()) {
+        logger.info({ commandIndex }, 'running command');
+        const outcome = await runContainerStep(ctx, createOptions(spec, command));
+        if (outcome.kind === 'timeout' || outcome.kind === 'canceled') {
+          logger.info({ commandIndex, outcome: outcome.kind }, 'run stopped');
+          return { outcome: outcome.kind, commandIndex };
+        }
+        if (outcome.exitCode !== 0) {
+          logger.info({ commandIndex, exitCode: outcome.exitCode }, 'command failed');
+          return { outcome: 'failed', commandIndex, exitCode: outcome.exitCode };
+        }
+      }
+      return { outcome: 'succeeded' };
+    },
+
+    async sweep(labels: Readonly<Record<string, string>>): Promise<number> {
+      const filter = Object.entries({ ...labels, [MANAGED_LABEL]: 'true' }).map(
+        ([k, v]) => `${k}=${v}`,
+      );
+      let found: Docker.ContainerInfo[];
+      try {
+        found = await docker.listContainers({ all: true, filters: { label: filter } });
+      } catch (e) {
+        throw engineError(e, 'list containers', socketPath);
+      }
+      let removed = 0;
+      for (const c of found) {
+        try {
+          await docker.getContainer(c.Id).remove({ force: true, v: true });
+          removed += 1;
+        } catch (e) {
+          if (engineStatus(e) !== 404)
+            throw engineError(e, 'remove a leftover container', socketPath);
+        }
+      }
+      if (removed > 0) logger.info({ removed }, 'removed leftover containers');
+      return removed;
+    },
+  };
+}
+
+/** Refuse specs that would silently do something else than asked (messages carry no values). */
+function validateSpec(spec: RunSpec): void {
+  parseImageRef(spec.image);
+  if (!isAbsolute(spec.worktree)) throw invalidField('worktree', 'must be an absolute host path');
+  for (const name of Object.keys(spec.env)) {
+    if (!ENV_NAME.test(name)) throw invalidField(`env ${name}`, 'is not a valid variable name');
+  }
+  for (const [target, source] of Object.entries(spec.files ?? {})) {
+    if (!isAbsolute(target) || !isAbsolute(source)) {
+      throw invalidField(`files ${target}`, 'container and host paths must be absolute');
+    }
+  }
+  if (!(spec.timeoutMs > 0)) throw invalidField('timeoutMs', 'must be positive');
+}
+
+/** The create call for one command: the only place the environment (secrets) goes. */
+function createOptions(spec: RunSpec, command: string): Docker.ContainerCreateOptions {
+  const mounts: Docker.MountSettings[] = [
+    { Type: 'bind', Source: spec.worktree, Target: '/git', ReadOnly: false },
+    ...Object.entries(spec.files ?? {}).map(([target, source]): Docker.MountSettings => ({
+      Type: 'bind',
+      Source: source,
+      Target: target,
+      ReadOnly: true,
+    })),
+  ];
+  return {
+    Image: spec.image,
+    Entrypoint: ['/bin/sh', '-c'],
+    Cmd: [command],
+    WorkingDir: '/git',
+    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Labels: { ...spec.labels, [MANAGED_LABEL]: 'true' },
+    AttachStdin: false,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+    OpenStdin: false,
+    ...(spec.user === undefined ? {} : { User: spec.user }),
+    HostConfig: {
+      AutoRemove: false,
+      Privileged: false,
+      SecurityOpt: ['no-new-privileges'],
+      NetworkMode: spec.networkMode,
+      Mounts: mounts,
+      ...(spec.memoryBytes === undefined ? {} : { Memory: spec.memoryBytes }),
+      ...(spec.nanoCpus === undefined ? {} : { NanoCpus: spec.nanoCpus }),
+    },
+  };
+}
