@@ -13,6 +13,12 @@ export interface VaultAccessConfig {
   readonly secret_id_ttl: number;
   readonly approle_mount_point: string;
   readonly token_ttl: number;
+  /**
+   * When the service minted `secret_id` (ISO-8601). Set by the service, never by the operator; the
+   * rotation clock (10 % of `secret_id_ttl`) runs from here. Absent (e.g. imported from the
+   * original plugin) means "age unknown": the next client() rotates at once.
+   */
+  readonly secret_id_issued_at?: string;
 }
 
 /** One configured wrapped request (configure/vault_request/<name>). */
@@ -48,7 +54,10 @@ export interface VaultAccessService {
    * secret id) through `save`, then destroy the operator's one. Throws an AppError (400 for bad
    * credentials, 502 for an unreachable Vault) and stores nothing when login fails.
    */
-  configure(cfg: VaultAccessConfig, save: (stored: VaultAccessConfig) => Promise<void>): Promise<void>;
+  configure(
+    cfg: VaultAccessConfig,
+    save: (stored: VaultAccessConfig) => Promise<void>,
+  ): Promise<void>;
   /** A client for wrapped requests, logging in (and rotating the secret id) as needed. */
   client(
     load: () => Promise<VaultAccessConfig | undefined>,
