@@ -24,6 +24,11 @@ export interface RemoteRefs {
   readonly notes?: string;
   /** refs/tags/latest-signature as advertised (a tag object id when annotated). */
   readonly latestSignatureTag?: string;
+  /**
+   * The object the latest-signature tag peels to (the `^{}` line of an annotated tag; equal to
+   * `latestSignatureTag` for a lightweight one). Not part of the fetch decision.
+   */
+  readonly latestSignatureCommit?: string;
 }
 
 /** Counters a test or a metric can read to see what a poll really did. */
@@ -36,8 +41,16 @@ export interface GitCounters {
 export interface GitMirror {
   /** Ask the remote for the three refs (one ls-remote, no fetch). */
   lsRemote(): Promise<RemoteRefs>;
-  /** Fetch exactly those refs incrementally into the mirror. */
+  /**
+   * Fetch incrementally exactly those of `refs` that differ from the mirror's own (see
+   * `localRefs`), with explicit refspecs and `--no-tags`; refs the remote no longer has are deleted
+   * locally. A no-op (no git fetch, `counters.fetch` unchanged) when nothing changed, so the
+   * pipeline may either compare `sameRefs(remote, await localRefs())` itself or just call this.
+   * If the remote moved between ls-remote and fetch, the mirror holds the newer state.
+   */
   fetch(refs: RemoteRefs): Promise<void>;
+  /** The three refs as the mirror holds them now (no network). */
+  localRefs(): Promise<RemoteRefs>;
   /** True when `ancestor` is an ancestor of (or equal to) `descendant`. */
   isAncestor(ancestor: string, descendant: string): Promise<boolean>;
   /** The raw commit object (what `git cat-file commit <id>` prints), byte for byte. */
@@ -52,7 +65,7 @@ export interface GitMirror {
   ): Promise<string | undefined>;
   /** Write the commit's tree (no .git) into `dir`, which must exist and be empty. */
   exportTree(commit: string, dir: string): Promise<void>;
-  /** Calls made so far (ls-remote, fetch). */
+  /** Remote calls made so far (ls-remote, and fetches that really ran). */
   readonly counters: Readonly<GitCounters>;
 }
 

@@ -1,0 +1,257 @@
+/**
+ * The git adapter: a persistent bare mirror per mount over simple-git. One ls-remote per poll,
+ * an incremental fetch of exactly the refs that moved, and local reads (ancestry, raw commits,
+ * signature notes, tree export) that never touch the network or a worktree of the mirror.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppError, invalidField } from '../errors.js';
+import { baseGitEnv, remoteGitEnv } from './env.js';
+import { GitExitError, runGit, type GitCall } from './run.js';
+import {
+  isObjectId,
+  notePathCandidates,
+  parseRefLines,
+  planFetch,
+  trackedRefNames,
+  type TrackedRefNames,
+} from './refs.js';
+import type {
+  GitCounters,
+  GitMirror,
+  GitMirrorFactory,
+  GitRemoteSpec,
+  RemoteRefs,
+} from './types.js';
+import { isSshUrl, isValidBranchName, parseGitUrl } from './url.js';
+
+/** Options of the adapter (all have defaults). */
+export interface GitMirrorOptions {
+  /** Timeout of each git call; a call past it is killed and raises GIT_TIMEOUT. Default 60 s. */
+  readonly timeoutMs?: number;
+  /** Parent dir of short-lived temp dirs (SSH key material, export index). Default: OS temp. */
+  readonly tmpDir?: string;
+}
+
+/** Default per-call timeout. */
+export const DEFAULT_GIT_TIMEOUT_MS = 60_000;
+
+/** Opens (and on first use creates) the bare mirror of a mount. */
+export class SimpleGitMirrorFactory implements GitMirrorFactory {
+  private readonly timeoutMs: number;
+  private readonly tmpDir: string | undefined;
+
+  constructor(opts: GitMirrorOptions = {}) {
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS;
+    this.tmpDir = opts.tmpDir;
+  }
+
+  async open(mirrorDir: string, spec: GitRemoteSpec): Promise<GitMirror> {
+    if (parseGitUrl(spec.url) === undefined) {
+      throw invalidField(
+        'git_repo_url',
+        'must be an http(s)://, ssh://, git://, file://, scp-style or absolute-path git URL',
+      );
+    }
+    if (!isValidBranchName(spec.branch)) {
+      throw invalidField('git_branch_name', 'must be a valid git branch name');
+    }
+    if (spec.auth.kind === 'ssh' && !isSshUrl(spec.url)) {
+      throw invalidField('git_repo_url', 'an SSH key needs an ssh:// or scp-style URL');
+    }
+    if (spec.auth.kind === 'basic' && !/^https?:\/\//i.test(spec.url)) {
+      throw invalidField('git_repo_url', 'a username and password need an http(s):// URL');
+    }
+    await ensureBareRepo(mirrorDir, this.timeoutMs);
+    return new SimpleGitMirror(mirrorDir, spec, this.timeoutMs, this.tmpDir);
+  }
+}
+
+async function ensureBareRepo(dir: string, timeoutMs: number): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const entries = await readdir(dir);
+  if (entries.length === 0) {
+    await runGit(dir, { op: 'init', env: baseGitEnv(), timeoutMs }, (g) =>
+      g.raw(['init', '--quiet', '--bare', '.']),
+    );
+    return;
+  }
+  if (!existsSync(join(dir, 'HEAD')) || !existsSync(join(dir, 'objects'))) {
+    throw new AppError(
+      'GIT_FAILED',
+      'the mirror directory is not empty and is not a bare git repository',
+      {
+        details: { mirrorDir: dir },
+        next: 'user',
+      },
+    );
+  }
+}
+
+function requireObjectId(field: string, value: string): void {
+  if (!isObjectId(value)) throw invalidField(field, 'must be a full hex object id');
+}
+
+class SimpleGitMirror implements GitMirror {
+  private readonly names: TrackedRefNames;
+  private readonly count: GitCounters = { lsRemote: 0, fetch: 0 };
+
+  constructor(
+    private readonly dir: string,
+    private readonly spec: GitRemoteSpec,
+    private readonly timeoutMs: number,
+    private readonly tmpDir: string | undefined,
+  ) {
+    this.names = trackedRefNames(spec.branch);
+  }
+
+  get counters(): Readonly<GitCounters> {
+    return { ...this.count };
+  }
+
+  private local(op: string, extra: Partial<GitCall> = {}): GitCall {
+    return { op, env: baseGitEnv(), timeoutMs: this.timeoutMs, ...extra };
+  }
+
+  /** Run a call against the remote with its credentials, removing key material afterwards. */
+  private async remote(op: string, args: string[]): Promise<string> {
+    const call = await remoteGitEnv(this.spec.auth, {
+      timeoutMs: this.timeoutMs,
+      ...(this.tmpDir !== undefined ? { tmpDir: this.tmpDir } : {}),
+    });
+    try {
+      const spec: GitCall = {
+        op,
+        env: call.env,
+        timeoutMs: this.timeoutMs,
+        url: this.spec.url,
+        secrets: call.secrets,
+      };
+      return await runGit(this.dir, spec, (g) => g.raw(args));
+    } finally {
+      await call.dispose();
+    }
+  }
+
+  async lsRemote(): Promise<RemoteRefs> {
+    this.count.lsRemote++;
+    const n = this.names;
+    const out = await this.remote('ls-remote', [
+      'ls-remote',
+      this.spec.url,
+      n.branch,
+      n.notes,
+      n.latestSignatureTag,
+      `${n.latestSignatureTag}^{}`,
+    ]);
+    return parseRefLines(out, n);
+  }
+
+  async localRefs(): Promise<RemoteRefs> {
+    const n = this.names;
+    const out = await runGit(this.dir, this.local('for-each-ref'), (g) =>
+      g.raw([
+        'for-each-ref',
+        '--format=%(objectname) %(refname)%0a%(*objectname) %(refname)^{}',
+        n.branch,
+        n.notes,
+        n.latestSignatureTag,
+      ]),
+    );
+    return parseRefLines(out, n);
+  }
+
+  async fetch(refs: RemoteRefs): Promise<void> {
+    const plan = planFetch(refs, await this.localRefs(), this.names);
+    for (const ref of plan.deletions) {
+      await runGit(this.dir, this.local('update-ref'), (g) => g.raw(['update-ref', '-d', ref]));
+    }
+    if (plan.refspecs.length === 0) return;
+    this.count.fetch++;
+    await this.remote('fetch', [
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      '--no-write-fetch-head',
+      '--no-recurse-submodules',
+      this.spec.url,
+      ...plan.refspecs,
+    ]);
+  }
+
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    requireObjectId('ancestor', ancestor);
+    requireObjectId('descendant', descendant);
+    try {
+      await runGit(this.dir, this.local('merge-base', { answerExitCodes: [1] }), (g) =>
+        g.raw(['merge-base', '--is-ancestor', ancestor, descendant]),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof GitExitError && e.exitCode === 1) return false;
+      throw e;
+    }
+  }
+
+  async readCommit(commit: string): Promise<Uint8Array> {
+    requireObjectId('commit', commit);
+    return runGit(this.dir, this.local('cat-file'), (g) => g.binaryCatFile(['commit', commit]));
+  }
+
+  /** The object a ref peels to, or undefined when the ref does not exist. */
+  private async peelToCommit(ref: string): Promise<string | undefined> {
+    try {
+      const out = await runGit(this.dir, this.local('rev-parse', { answerExitCodes: [1] }), (g) =>
+        g.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]),
+      );
+      return out.trim();
+    } catch (e) {
+      if (e instanceof GitExitError) return undefined;
+      throw e;
+    }
+  }
+
+  async readSignatureNotes(
+    commit: string,
+    source: 'notes-ref' | 'latest-signature-tag',
+  ): Promise<string | undefined> {
+    requireObjectId('commit', commit);
+    const ref = source === 'notes-ref' ? this.names.notes : this.names.latestSignatureTag;
+    const notesCommit = await this.peelToCommit(ref);
+    if (notesCommit === undefined) return undefined;
+    const listing = await runGit(this.dir, this.local('ls-tree'), (g) =>
+      g.raw(['ls-tree', '-z', notesCommit, '--', ...notePathCandidates(commit)]),
+    );
+    for (const entry of listing.split('\0')) {
+      const m = /^\d+ blob ([0-9a-f]+)\t(.+)$/.exec(entry);
+      if (m?.[1] === undefined || m[2]?.replace(/\//g, '') !== commit) continue;
+      const blob = m[1];
+      const bytes = await runGit(this.dir, this.local('cat-file'), (g) =>
+        g.binaryCatFile(['blob', blob]),
+      );
+      return bytes.toString('utf8');
+    }
+    return undefined;
+  }
+
+  async exportTree(commit: string, dir: string): Promise<void> {
+    requireObjectId('commit', commit);
+    if ((await readdir(dir)).length !== 0) {
+      throw new AppError('INTERNAL', 'exportTree: the target directory is not empty', {
+        details: { dir },
+      });
+    }
+    // A throw-away index: the mirror's own (bare, index-less) state is never touched.
+    const tmp = await mkdtemp(join(this.tmpDir ?? tmpdir(), 'fg-git-export-'));
+    try {
+      const env = { ...baseGitEnv(), GIT_INDEX_FILE: join(tmp, 'index') };
+      await runGit(this.dir, this.local('checkout', { env }), (g) =>
+        g.raw(['--work-tree', dir, 'checkout', '--no-overlay', commit, '--', '.']),
+      );
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+}
