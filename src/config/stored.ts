@@ -46,6 +46,16 @@ export interface StoredLastCommit {
   readonly at: string;
 }
 
+/** configure/webhook/<name> (the secret is write-only: never returned by a read) */
+export interface StoredWebhook {
+  readonly name: string;
+  readonly source: string;
+  readonly secret: string;
+  /** Branch filter; '' = the mount's `git_branch_name`. */
+  readonly branch: string;
+  readonly backends: readonly string[];
+}
+
 /** Storage keys (relative to the mount's scope). */
 export const StorageKeys = {
   configuration: 'configuration',
@@ -63,6 +73,8 @@ export const StorageKeys = {
   task: (id: string) => `task/${id}`,
   taskLog: (id: string) => `task_log/${id}`,
   pollState: 'poll_state',
+  webhookPrefix: 'webhook/',
+  webhook: (name: string) => `webhook/${name}`,
 } as const;
 
 /** Scope prefix of a mount's keys in the service's store. */

@@ -1,0 +1,95 @@
+/**
+ * The HTTP transport of the webhook receiver: `POST /hook/:digest`, with a raw-body parser scoped
+ * to this route (the HMAC must see the exact bytes) and the size cap enforced twice — on the
+ * declared Content-Length before anything is read, and by fastify's per-route `bodyLimit` while
+ * reading (chunked bodies) — so an oversize body is never buffered beyond the cap. Other methods
+ * get 405. The rules themselves live in src/webhook/receiver.ts.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { Logger } from '../logging.js';
+import type { WebhookHeaders } from '../webhook/types.js';
+import type { WebhookReceiver, WebhookReply } from '../webhook/receiver.js';
+
+/** What the route needs. */
+export interface WebhookRouteDeps {
+  readonly receiver: WebhookReceiver;
+  readonly logger: Logger;
+}
+
+async function send(reply: FastifyReply, answer: WebhookReply): Promise<void> {
+  if (answer.headers) void reply.headers(answer.headers);
+  await reply.code(answer.status).send(answer.body);
+}
+
+const TOO_LARGE: WebhookReply = {
+  status: 413,
+  body: { errors: ['payload too large'] },
+  headers: { connection: 'close' },
+};
+
+/**
+ * Register the webhook route on `app` (inside its own encapsulated context, so the raw-body
+ * parser and error handler do not leak into the API routes).
+ */
+export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDeps): void {
+  const { receiver } = deps;
+  const log = deps.logger.child({ component: 'webhook' });
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      '*',
+      { parseAs: 'buffer', bodyLimit: receiver.maxBodyBytes },
+      (_req, body, done) => done(null, body),
+    );
+    scope.setErrorHandler(async (error: FastifyError, _request, reply) => {
+      if (error.statusCode === 413 || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+        await send(reply, TOO_LARGE);
+        return;
+      }
+      const status =
+        error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500;
+      if (status >= 500) log.error({ code: error.code, error: error.message }, 'webhook failed');
+      await reply.code(status).send({ errors: [status >= 500 ? 'internal error' : error.message] });
+    });
+    // Refuse a declared oversize body before a byte of it is read.
+    scope.addHook('onRequest', async (request, reply) => {
+      const declared = Number(request.headers['content-length'] ?? 0);
+      if (request.method === 'POST' && declared > receiver.maxBodyBytes) {
+        await send(reply, TOO_LARGE);
+        return reply;
+      }
+      return undefined;
+    });
+    scope.route<{ Params: { digest: string } }>({
+      method: 'POST',
+      url: '/hook/:digest',
+      bodyLimit: receiver.maxBodyBytes,
+      handler: async (request, reply) => {
+        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        const answer = await receiver.handle({
+          method: 'POST',
+          digest: request.params.digest,
+          headers: request.headers as WebhookHeaders,
+          body,
+        });
+        await send(reply, answer);
+      },
+    });
+    scope.route({
+      method: ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+      url: '/hook/:digest',
+      exposeHeadRoute: false,
+      handler: async (request, reply) => {
+        await send(
+          reply,
+          await receiver.handle({
+            method: request.method,
+            digest: '',
+            headers: {},
+            body: Buffer.alloc(0),
+          }),
+        );
+      },
+    });
+  });
+}

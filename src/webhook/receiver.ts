@@ -1,0 +1,195 @@
+/**
+ * The receiver: one delivery in, one reply out, in a fixed order — method → size cap → endpoint
+ * lookup → authentication over the raw bytes → parse → event filter → de-duplication → request an
+ * early poll → 202. It does no git, Vault or Docker work itself, and it is transport-free (the
+ * fastify route in src/http/webhook-route.ts is a thin layer over it).
+ *
+ * | status | body                       | when                                                    |
+ * |--------|----------------------------|---------------------------------------------------------|
+ * | 202    | `{"status":"accepted"}`    | verified push for the endpoint's branch: poll requested |
+ * | 202    | `{"status":"ignored"}`     | verified, but another branch/event/Docker repository    |
+ * | 202    | `{"status":"duplicate"}`   | verified replay of a delivery id seen within the window |
+ * | 200    | `{"status":"pong"}`        | GitHub `ping`, Bitbucket `diagnostics:ping`             |
+ * | 400    | `{"errors":[…]}`           | verified, but the body is not a payload of that sender  |
+ * | 401    | `{"errors":[…]}`           | the signature/token header is missing                   |
+ * | 403    | `{"errors":[…]}`           | wrong signature or token, unsupported algorithm, stale  |
+ * | 404    | `{"errors":[]}`            | no endpoint has this digest                             |
+ * | 405    | `{"errors":[…]}`           | method other than POST                                  |
+ * | 413    | `{"errors":[…]}`           | body over the size cap                                  |
+ * | 503    | `{"errors":[…]}`           | endpoints could not be loaded / poll not accepted       |
+ */
+import type { Logger } from '../logging.js';
+import type { DeliveryDeduper } from './dedupe.js';
+import { normalizeHubRepository } from './docker-hub.js';
+import type { Forwarder } from './forward.js';
+import { parseDelivery, type ParseResult } from './parse.js';
+import type {
+  EndpointLookup,
+  ParsedDelivery,
+  PollRequester,
+  ResolvedEndpoint,
+  VerifyFailure,
+  WebhookHeaders,
+  WebhookSource,
+} from './types.js';
+import { verifyDelivery, type VerifyOptions } from './verify.js';
+
+/** Default size cap: 25 MiB (GitHub's payload cap). */
+export const DEFAULT_MAX_BODY_BYTES = 25 * 1024 * 1024;
+
+/** One delivery as the transport hands it over. */
+export interface WebhookDelivery {
+  readonly method: string;
+  readonly digest: string;
+  readonly headers: WebhookHeaders;
+  readonly body: Buffer;
+}
+
+/** The receiver's answer. */
+export interface WebhookReply {
+  readonly status: number;
+  readonly body: { readonly status: string } | { readonly errors: readonly string[] };
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** What the receiver needs; main.ts wires the real ones. */
+export interface WebhookReceiverDeps {
+  readonly endpoints: EndpointLookup;
+  readonly poller: PollRequester;
+  readonly deduper: DeliveryDeduper;
+  readonly forwarder?: Forwarder;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+  readonly maxBodyBytes?: number;
+  readonly verify?: VerifyOptions;
+}
+
+/** The receiver. */
+export interface WebhookReceiver {
+  readonly maxBodyBytes: number;
+  handle(delivery: WebhookDelivery): Promise<WebhookReply>;
+}
+
+type Outcome = 'accepted' | 'ignored' | 'duplicate' | 'pong';
+
+const fail = (
+  status: number,
+  message?: string,
+  headers?: Record<string, string>,
+): WebhookReply => ({
+  status,
+  body: { errors: message === undefined ? [] : [message] },
+  ...(headers ? { headers } : {}),
+});
+
+function authFailure(failures: readonly VerifyFailure[]): WebhookReply {
+  const worst = failures.find((f) => f.kind !== 'missing') ?? failures[0];
+  if (!worst || worst.kind === 'missing') return fail(401, worst?.reason ?? 'signature missing');
+  return fail(403, worst.kind === 'stale' ? 'stale timestamp' : 'signature mismatch');
+}
+
+/** Create the receiver. */
+export function createWebhookReceiver(deps: WebhookReceiverDeps): WebhookReceiver {
+  const now = deps.now ?? (() => new Date());
+  const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const log = deps.logger;
+
+  function decide(ep: ResolvedEndpoint, d: ParsedDelivery, at: Date): Outcome {
+    if (d.kind === 'ping') return 'pong';
+    if (d.kind !== 'push') return 'ignored';
+    if (ep.branch !== undefined && d.branches !== undefined && !d.branches.includes(ep.branch)) {
+      return 'ignored';
+    }
+    if (ep.source === 'dockerhub') {
+      const repo = d.repoHint === undefined ? undefined : normalizeHubRepository(d.repoHint);
+      if (repo === undefined || repo !== ep.dockerRepository) return 'ignored';
+    }
+    if (d.deliveryId !== undefined) {
+      const key = `${ep.mount}\u0000${ep.name}\u0000${d.deliveryId}`;
+      if (!deps.deduper.firstSeen(key, at)) return 'duplicate';
+    }
+    deps.poller.requestPoll(ep.mount, `webhook ${ep.name}: ${d.event}`);
+    return 'accepted';
+  }
+
+  async function handle(req: WebhookDelivery): Promise<WebhookReply> {
+    if (req.method !== 'POST') return fail(405, 'only POST is accepted', { allow: 'POST' });
+    if (req.body.length > maxBodyBytes) return fail(413, 'payload too large');
+    const digest = req.digest.toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(digest)) return fail(404);
+    let candidates: readonly ResolvedEndpoint[];
+    try {
+      candidates = await deps.endpoints.lookup(digest);
+    } catch {
+      return fail(503, 'webhook endpoints are unavailable');
+    }
+    if (candidates.length === 0) {
+      log.debug({}, 'webhook for an unknown endpoint');
+      return fail(404);
+    }
+
+    const at = now();
+    const verified: ResolvedEndpoint[] = [];
+    const failures: VerifyFailure[] = [];
+    for (const ep of candidates) {
+      const r = verifyDelivery(ep.source, req.headers, req.body, ep.secret, at, deps.verify ?? {});
+      if (r.ok) verified.push(ep);
+      else {
+        failures.push(r);
+        log.warn({ endpoint: ep.name, mount: ep.mount, failure: r.kind }, 'webhook rejected');
+      }
+    }
+    if (verified.length === 0) return authFailure(failures);
+
+    forward(verified, req);
+
+    const parsed = new Map<WebhookSource, ParseResult>();
+    const outcomes: Outcome[] = [];
+    let lastParseError = '';
+    try {
+      for (const ep of verified) {
+        let p = parsed.get(ep.source);
+        if (!p) {
+          p = parseDelivery(ep.source, req.headers, req.body);
+          parsed.set(ep.source, p);
+        }
+        if (!p.ok) {
+          lastParseError = p.reason;
+          log.warn(
+            { endpoint: ep.name, mount: ep.mount, reason: p.reason },
+            'webhook payload invalid',
+          );
+          continue;
+        }
+        const outcome = decide(ep, p.delivery, at);
+        outcomes.push(outcome);
+        log.debug(
+          { endpoint: ep.name, mount: ep.mount, event: p.delivery.event, outcome },
+          'webhook delivery handled',
+        );
+      }
+    } catch (e) {
+      log.error({ error: String(e) }, 'webhook poll request failed');
+      return fail(503, 'poll request was not accepted');
+    }
+    if (outcomes.length === 0) return fail(400, lastParseError);
+    for (const o of ['accepted', 'pong', 'duplicate', 'ignored'] as const) {
+      if (outcomes.includes(o)) return { status: o === 'pong' ? 200 : 202, body: { status: o } };
+    }
+    return { status: 202, body: { status: 'ignored' } };
+  }
+
+  function forward(verified: readonly ResolvedEndpoint[], req: WebhookDelivery): void {
+    if (!deps.forwarder) return;
+    const scheduled = new Set<string>();
+    for (const ep of verified) {
+      const backends = ep.backends.filter((b) => !scheduled.has(b));
+      backends.forEach((b) => scheduled.add(b));
+      if (backends.length > 0) {
+        deps.forwarder.forward(ep.name, backends, ep.source, req.headers, req.body);
+      }
+    }
+  }
+
+  return { maxBodyBytes, handle };
+}
