@@ -35,6 +35,8 @@ export interface PreparedKeys {
   readonly count: number;
   /** Names by primary fingerprint (a key stored twice under two names lists both). */
   readonly namesByFingerprint: ReadonlyMap<string, readonly string[]>;
+  /** Stored keys that could not be used (one bad key must not break every check). */
+  readonly unusable: readonly { readonly name: string; readonly detail: string }[];
 }
 
 /** Why a signature was not accepted. */
@@ -59,6 +61,7 @@ export type VerifyOutcome =
 
 /** Verifies detached signatures over bytes. */
 export interface SignatureVerifier {
+  /** Parse the keys once; the result is reused for every signature of a check. */
   prepare(keys: readonly TrustedKey[]): Promise<PreparedKeys>;
   /** `signature` is armored text or binary bytes. */
   verifyDetached(
