@@ -1,0 +1,45 @@
+/**
+ * `status` — what the mount's poller did last and will do next: last poll time and outcome,
+ * the remote tip it saw, the last successful commit, the task queued or running, the next poll.
+ */
+import { StorageKeys, type StoredConfiguration, type StoredLastCommit } from '../config/stored.js';
+import { readPollState } from '../pipeline/summarise.js';
+import { listTasks } from '../tasks/task-record.js';
+import type { PathDescriptor } from './types.js';
+
+/** The `status` path. */
+export const statusPath: PathDescriptor = {
+  pattern: 'status',
+  synopsis: 'Poll status of the mount.',
+  description:
+    'Returns the last poll (time, outcome, reason and code), the remote tip seen, the last ' +
+    'successful commit, the task queued or running (if any) and when the next periodic poll is due.',
+  fields: {},
+  operations: {
+    async read(req, ctx) {
+      const poll = await readPollState(ctx.store);
+      const last = (await ctx.store.get<StoredLastCommit>(StorageKeys.lastSuccessfulCommit))?.value;
+      const configured =
+        (await ctx.store.get<StoredConfiguration>(StorageKeys.configuration)) !== undefined;
+      const tasks = await listTasks(ctx.store);
+      const running = tasks.find((t) => t.status === 'RUNNING');
+      const queued = tasks.find((t) => t.status === 'QUEUED');
+      const next = configured ? ctx.services.pipeline?.nextPollAt(req.mount) : undefined;
+      return {
+        data: {
+          configured,
+          last_poll_at: poll?.last_poll_at ?? null,
+          last_poll_outcome: poll?.last_poll_outcome ?? null,
+          last_poll_reason: poll?.last_poll_reason ?? null,
+          last_poll_code: poll?.last_poll_code || null,
+          remote_tip: poll?.remote_tip || null,
+          last_successful_commit: last?.commit ?? null,
+          last_successful_commit_at: last?.at ?? null,
+          running_task: running?.uuid ?? null,
+          queued_task: queued?.uuid ?? null,
+          next_poll_at: next?.toISOString() ?? null,
+        },
+      };
+    },
+  },
+};

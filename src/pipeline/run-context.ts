@@ -1,0 +1,102 @@
+/**
+ * The types one pipeline run shares between its steps: what it depends on (adapters, behind our
+ * interfaces), what it was given (configuration, task) and what the steps found so far. Steps
+ * read and extend the run state; they never write a task status — the summariser does.
+ */
+import type { StoredConfiguration } from '../config/stored.js';
+import type { AppError } from '../errors.js';
+import type { GitMirror, RemoteRefs } from '../git/types.js';
+import type { Logger } from '../logging.js';
+import type { SignatureVerifier, TrustedKey } from '../pgp/types.js';
+import type { ContainerRunner } from '../runner/types.js';
+import type { Store } from '../storage/store.js';
+import type { RunningTask } from '../tasks/task-manager.js';
+import type { VaultAccessConfig, VaultAccessService } from '../vault/types.js';
+
+/**
+ * Input of the signature policy: the commit, its raw object, the note texts from both sources,
+ * N and the trusted keys as stored (the policy prepares them with `verifier`).
+ */
+export interface SignatureCheckInput {
+  readonly commitId: string;
+  readonly rawCommit: Uint8Array;
+  readonly notes: readonly string[];
+  readonly required: number;
+  readonly keys: readonly TrustedKey[];
+  readonly verifier: SignatureVerifier;
+}
+
+/** What the policy answers (it may also throw AppError SIGNATURES_INSUFFICIENT itself). */
+export interface SignatureCheckResult {
+  readonly ok: boolean;
+  readonly validCount: number;
+  /** Who signed (primary fingerprints in production). */
+  readonly signers: readonly string[];
+  readonly rejected: readonly unknown[];
+}
+
+/**
+ * The policy as a function — `pipelineSignaturePolicy` of signature-policy.ts in production —
+ * injected so the pipeline is tested without real PGP.
+ */
+export type SignaturePolicy = (input: SignatureCheckInput) => Promise<SignatureCheckResult>;
+
+/** Everything a run depends on; built by the mount runtime. */
+export interface PipelineDeps {
+  readonly mount: string;
+  /** The mount's scoped store. */
+  readonly store: Store;
+  readonly mirror: GitMirror;
+  readonly verifier: SignatureVerifier;
+  readonly checkSignatures: SignaturePolicy;
+  readonly vaultAccess: VaultAccessService;
+  readonly runner: ContainerRunner;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  /** Where per-run temp dirs (worktree, CA file) are created. */
+  readonly tempRoot: string;
+  /** Containers run only with `host` (reach a loopback Vault) or `none`. */
+  readonly networkMode: 'host' | 'none';
+}
+
+/** What one run was asked to do. */
+export interface RunInput {
+  readonly config: StoredConfiguration;
+  readonly task: RunningTask;
+  readonly timeoutSeconds: number;
+}
+
+/** What the steps found so far (mutable, owned by one run). */
+export interface RunState {
+  refs?: RemoteRefs;
+  tip?: string;
+  /** The commit the tip must descend from (stored, else the initial one). */
+  last?: string;
+  /** Version of `last_successful_commit` when read (0: absent), for the atomic record. */
+  lastVersion: number;
+  /** The trusted keys that signed the tip (as the policy names them). */
+  signers: readonly string[];
+  access?: VaultAccessConfig;
+  /** Variables for the container; tokens live only here, in memory. */
+  env: Record<string, string>;
+}
+
+/** A step either lets the run continue or ends it early with nothing to do. */
+export type StepResult = 'continue' | 'up-to-date';
+
+/** One step of a run. Throws an AppError to stop the run with a failure. */
+export interface Step {
+  readonly name: string;
+  run(deps: PipelineDeps, input: RunInput, state: RunState): Promise<StepResult>;
+}
+
+/** How a run ended, before it is summarised. */
+export type RunOutcome =
+  | { readonly kind: 'deployed'; readonly state: RunState }
+  | { readonly kind: 'up-to-date'; readonly state: RunState }
+  | { readonly kind: 'failed'; readonly error: AppError; readonly state: RunState };
+
+/** Write one line to the task log, prefixed so it stands out from command output. */
+export function progress(input: RunInput, line: string): void {
+  input.task.log(`[flant-gitops] ${line}\n`);
+}

@@ -1,0 +1,78 @@
+/**
+ * The signature step: apply the N-of-M policy to the tip with the trusted keys from the store
+ * and the signature notes from both sources (refs/notes/signatures and the latest-signature tag).
+ * Verification itself is the policy's and the verifier's business; this step gathers the inputs.
+ * N = 0 needs no signature, so nothing is read or verified then.
+ */
+import { StorageKeys, type StoredTrustedKey } from '../config/stored.js';
+import { AppError } from '../errors.js';
+import type { TrustedKey } from '../pgp/types.js';
+import type { Store } from '../storage/store.js';
+import { progress, type Step } from './run-context.js';
+
+/** The trusted keys of a mount, in name order. */
+export async function loadTrustedKeys(store: Store): Promise<TrustedKey[]> {
+  const keys: TrustedKey[] = [];
+  for (const name of await store.list(StorageKeys.trustedKeyPrefix)) {
+    if (name.endsWith('/')) continue;
+    const entry = await store.get<StoredTrustedKey>(StorageKeys.trustedKey(name));
+    if (entry) keys.push({ name: entry.value.name || name, publicKey: entry.value.public_key });
+  }
+  return keys;
+}
+
+/** N = 0 needs no signature; otherwise at least N trusted keys must have signed the tip. */
+export const checkSignatures: Step = {
+  name: 'check-signatures',
+  async run(deps, input, state) {
+    const required = input.config.required_number_of_verified_signatures_on_commit;
+    const { tip, refs } = state;
+    if (tip === undefined || refs === undefined) {
+      throw new AppError('INTERNAL', 'signatures checked before the tip is known');
+    }
+    if (required <= 0) {
+      progress(input, 'no signatures required');
+      return 'continue';
+    }
+    const keys = await loadTrustedKeys(deps.store);
+    const rawCommit = await deps.mirror.readCommit(tip);
+    // Notes are read only from sources the remote advertises now (a deleted ref means no notes).
+    const notes: string[] = [];
+    if (refs.notes !== undefined) {
+      const n = await deps.mirror.readSignatureNotes(tip, 'notes-ref');
+      if (n !== undefined) notes.push(n);
+    }
+    if (refs.latestSignatureTag !== undefined) {
+      const n = await deps.mirror.readSignatureNotes(tip, 'latest-signature-tag');
+      if (n !== undefined) notes.push(n);
+    }
+    const result = await deps.checkSignatures({
+      commitId: tip,
+      rawCommit,
+      notes,
+      required,
+      keys,
+      verifier: deps.verifier,
+    });
+    if (!result.ok || result.validCount < required) {
+      throw new AppError(
+        'SIGNATURES_INSUFFICIENT',
+        `commit ${tip} has ${result.validCount} valid signature(s) from trusted keys, ${required} required`,
+        {
+          details: {
+            commit: tip,
+            valid: result.validCount,
+            required,
+            signers: [...result.signers],
+          },
+        },
+      );
+    }
+    state.signers = result.signers;
+    progress(
+      input,
+      `signed by ${result.signers.join(', ')} (${result.validCount} of ${required} required)`,
+    );
+    return 'continue';
+  },
+};

@@ -1,0 +1,99 @@
+/**
+ * The one place that turns a run's outcome into status: the task's final status and reason, and
+ * the mount's poll state (what `status` shows and what the scheduler resumes from after a
+ * restart). Steps never write either.
+ */
+import { StorageKeys, type StoredLastCommit } from '../config/stored.js';
+import type { ErrorCode, NextStep } from '../errors.js';
+import type { Logger } from '../logging.js';
+import type { Store } from '../storage/store.js';
+import type { StoredTask } from '../tasks/task-record.js';
+import type { TaskManager, TaskOutcome } from '../tasks/task-manager.js';
+import type { RunOutcome } from './run-context.js';
+
+/** How the last poll ended. */
+export type PollOutcome = 'deployed' | 'up-to-date' | 'failed' | 'canceled';
+
+/** The value at `poll_state`. */
+export interface StoredPollState {
+  readonly last_poll_at: string;
+  readonly last_poll_outcome: PollOutcome;
+  readonly last_poll_reason: string;
+  readonly last_poll_code: ErrorCode | '';
+  /** What should happen after a failure: a person acts, or the next poll retries. */
+  readonly last_poll_next: NextStep | '';
+  /** The branch tip the remote advertised at the last poll ('' when unknown). */
+  readonly remote_tip: string;
+  readonly last_successful_commit: string;
+  readonly task: string;
+}
+
+/** The mount's poll state, or undefined before the first poll. */
+export async function readPollState(store: Store): Promise<StoredPollState | undefined> {
+  return (await store.get<StoredPollState>(StorageKeys.pollState))?.value;
+}
+
+/** The task outcome for a run outcome. */
+export function taskOutcomeOf(outcome: RunOutcome): TaskOutcome {
+  const commit = outcome.state.tip ?? '';
+  switch (outcome.kind) {
+    case 'deployed':
+      return {
+        status: 'SUCCEEDED',
+        reason: `commit ${commit} processed`,
+        reasonCode: 'DEPLOYED',
+        commit,
+      };
+    case 'up-to-date':
+      return {
+        status: 'SUCCEEDED',
+        reason: `up to date at ${commit}`,
+        reasonCode: 'UP_TO_DATE',
+        commit,
+      };
+    case 'failed':
+      return {
+        status: outcome.error.code === 'TASK_CANCELED' ? 'CANCELED' : 'FAILED',
+        reason: outcome.error.reason,
+        reasonCode: outcome.error.code,
+        commit,
+      };
+  }
+}
+
+/** What `summarise` needs. */
+export interface SummariseInput {
+  readonly outcome: RunOutcome;
+  readonly taskId: string;
+  readonly tasks: TaskManager;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly now: () => Date;
+}
+
+/** Write the task's final status and the mount's poll state; returns the final task. */
+export async function summarise(input: SummariseInput): Promise<StoredTask> {
+  const { outcome, store } = input;
+  const task = await input.tasks.finish(input.taskId, taskOutcomeOf(outcome));
+  const previous = await readPollState(store);
+  const last = (await store.get<StoredLastCommit>(StorageKeys.lastSuccessfulCommit))?.value.commit;
+  const failed = outcome.kind === 'failed' ? outcome.error : undefined;
+  const pollOutcome: PollOutcome =
+    outcome.kind === 'failed' ? (task.status === 'CANCELED' ? 'canceled' : 'failed') : outcome.kind;
+  const state: StoredPollState = {
+    last_poll_at: input.now().toISOString(),
+    last_poll_outcome: pollOutcome,
+    last_poll_reason: task.reason,
+    last_poll_code: failed?.code ?? '',
+    last_poll_next: failed?.next ?? '',
+    remote_tip: outcome.state.tip ?? previous?.remote_tip ?? '',
+    last_successful_commit: last ?? '',
+    task: task.uuid,
+  };
+  await store.put(StorageKeys.pollState, state);
+  input.logger.info(
+    { task: task.uuid, outcome: pollOutcome, code: state.last_poll_code, commit: task.commit },
+    'poll summarised',
+  );
+  return task;
+}
