@@ -7,7 +7,9 @@
  */
 import type { Logger } from '../logging.js';
 import type { KeyInspector } from '../pgp/types.js';
+import type { PipelineControl } from '../pipeline/control.js';
 import type { Store } from '../storage/store.js';
+import type { VaultAccessService } from '../vault/types.js';
 
 /** Vault's logical operations (`create` is folded into `update`, as `vault write` sends PUT). */
 export type Operation = 'read' | 'list' | 'update' | 'delete';
@@ -40,7 +42,12 @@ export interface PathRequest {
 
 /** Services the paths may use besides storage; main.ts wires the real ones. */
 export interface ApiServices {
+  /** Validates trusted PGP keys on write and describes them on read. */
   readonly keyInspector: KeyInspector;
+  /** Logs in to the target Vault and stores the access with the service's own secret id. */
+  readonly vaultAccess: VaultAccessService;
+  /** Polls, next-poll times and task cancel (absent: those paths answer INTERNAL). */
+  readonly pipeline?: PipelineControl;
 }
 
 /** What a handler can touch. */

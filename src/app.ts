@@ -1,0 +1,69 @@
+/**
+ * buildApp(deps) → the HTTP app, which never listens by itself: main.ts calls `listen`, tests
+ * call `app.inject()`. All adapters arrive through `deps`; nothing here reaches for globals.
+ */
+import { fastify, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { registerApiRoutes } from './http/api-routes.js';
+import { registerExtensions } from './http/extensions.js';
+import type { AppDeps } from './http/types.js';
+
+export type { AppDeps } from './http/types.js';
+
+/** Parse a body as JSON whatever its content type (the Vault CLI's writes are JSON). */
+function parseJsonBody(body: string): unknown {
+  if (body.trim() === '') return undefined;
+  return JSON.parse(body) as unknown;
+}
+
+/** Build the service's HTTP app over injected dependencies. */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = fastify({
+    logger: false,
+    bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    // Malformed URLs and the like: Vault's error envelope instead of fastify's own.
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply).code(400).send({ errors: [error.message] });
+    },
+  });
+  // Vault's LIST verb cannot be served: Node's HTTP parser rejects methods it does not know
+  // (http.METHODS has no LIST), and so do fastify's addHttpMethod and light-my-request. The
+  // vault/bao CLI lists with GET ?list=true, which is served; operationOf still maps LIST.
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch {
+      const err = new Error('request body is not valid JSON') as FastifyError;
+      err.statusCode = 400;
+      done(err, undefined);
+    }
+  });
+
+  const log = deps.logger.child({ component: 'http' });
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    const status =
+      typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500
+        ? error.statusCode
+        : 500;
+    if (status >= 500) {
+      log.error(
+        { method: request.method, url: request.url.split('?', 1)[0], error: error.message },
+        'unexpected error',
+      );
+      await reply.code(500).send({ errors: ['internal error'] });
+      return;
+    }
+    log.info({ method: request.method, status, code: error.code }, 'request rejected');
+    await reply.code(status).send({ errors: [error.message] });
+  });
+  app.setNotFoundHandler(async (_request, reply) => {
+    await reply.code(404).send({ errors: [] });
+  });
+
+  registerApiRoutes(app, deps);
+  registerExtensions(app, deps);
+  return app;
+}

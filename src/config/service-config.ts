@@ -1,0 +1,164 @@
+/**
+ * The service's own configuration (not a mount's): where to listen, where data lives, which
+ * mounts to serve and how callers are authorized. Read once at start-up from CLI flags (which
+ * win) and FLANT_GITOPS_* environment variables, validated with every problem reported at once,
+ * then deep-frozen.
+ */
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { AppError } from '../errors.js';
+import type { LogLevel } from '../logging.js';
+import { NAME_PATTERN } from './stored.js';
+
+/** How /v1 callers are authorized. */
+export type AuthMode =
+  { readonly mode: 'embedded' } | { readonly mode: 'delegated'; readonly vaultAddr: string };
+
+const LOG_LEVELS = [
+  'debug',
+  'info',
+  'warn',
+  'error',
+  'silent',
+] as const satisfies readonly LogLevel[];
+
+function parseListen(s: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(s.trim());
+  const port = Number(m?.[3]);
+  if (!m || !Number.isInteger(port) || port > 65535) return undefined;
+  return { host: m[1] ?? m[2] ?? '', port };
+}
+
+/** The validated service configuration. */
+export const ServiceConfig = z.strictObject({
+  listen: z.string().transform((s, ctx) => {
+    const l = parseListen(s);
+    if (!l) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)',
+      });
+      return z.NEVER;
+    }
+    return l;
+  }),
+  dataDir: z.string().min(1, 'must not be empty'),
+  rootTokenFile: z.string().min(1, 'must not be empty'),
+  mounts: z
+    .array(z.string().regex(NAME_PATTERN, 'must match ^\\w(([\\w.-]+)?\\w)?$'))
+    .min(1, 'must name at least one mount')
+    .refine((m) => new Set(m).size === m.length, 'must not repeat a mount'),
+  auth: z.discriminatedUnion('mode', [
+    z.strictObject({ mode: z.literal('embedded') }),
+    z.strictObject({
+      mode: z.literal('delegated'),
+      vaultAddr: z.string().refine((s) => {
+        try {
+          const u = new URL(s);
+          return (u.protocol === 'http:' || u.protocol === 'https:') && u.host !== '';
+        } catch {
+          return false;
+        }
+      }, 'must be an http(s) URL'),
+    }),
+  ]),
+  logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
+});
+
+/** The frozen service configuration. */
+export type ServiceConfig = Readonly<{
+  listen: Readonly<{ host: string; port: number }>;
+  dataDir: string;
+  rootTokenFile: string;
+  mounts: readonly string[];
+  auth: AuthMode;
+  logLevel: LogLevel;
+}>;
+
+/** CLI names of the flags (also used by the usage text). */
+export const SERVE_FLAGS = {
+  listen: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'root-token-file': { type: 'string' },
+  mount: { type: 'string', multiple: true },
+  'auth-vault-addr': { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
+
+/** Map of config fields to their flag and variable, so messages name what the user typed. */
+const SOURCES: Readonly<Record<string, string>> = {
+  listen: '--listen / FLANT_GITOPS_LISTEN',
+  dataDir: '--data-dir / FLANT_GITOPS_DATA_DIR',
+  rootTokenFile: '--root-token-file / FLANT_GITOPS_ROOT_TOKEN_FILE',
+  mounts: '--mount / FLANT_GITOPS_MOUNTS',
+  auth: '--auth-vault-addr / FLANT_GITOPS_AUTH_VAULT_ADDR',
+  logLevel: '--log-level / FLANT_GITOPS_LOG_LEVEL',
+};
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+/**
+ * Build the service configuration from the `serve` arguments and the environment.
+ * Throws AppError INVALID_INPUT listing every problem (details.errors) at once.
+ */
+export function loadServiceConfig(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  cwd = process.cwd(),
+): ServiceConfig {
+  let flags: ReturnType<
+    typeof parseArgs<{
+      args: string[];
+      options: typeof SERVE_FLAGS;
+      strict: true;
+      allowPositionals: false;
+    }>
+  >['values'];
+  try {
+    flags = parseArgs({
+      args: [...args],
+      options: SERVE_FLAGS,
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    const reason = (e as Error).message;
+    throw new AppError('INVALID_INPUT', reason, { details: { errors: [reason] } });
+  }
+  const envMounts = env.FLANT_GITOPS_MOUNTS?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const dataDir = resolve(cwd, flags['data-dir'] ?? env.FLANT_GITOPS_DATA_DIR ?? './data');
+  const vaultAddr = flags['auth-vault-addr'] ?? env.FLANT_GITOPS_AUTH_VAULT_ADDR;
+  const raw = {
+    listen: flags.listen ?? env.FLANT_GITOPS_LISTEN ?? '127.0.0.1:8080',
+    dataDir,
+    rootTokenFile: resolve(
+      cwd,
+      flags['root-token-file'] ?? env.FLANT_GITOPS_ROOT_TOKEN_FILE ?? join(dataDir, 'root-token'),
+    ),
+    mounts: flags.mount ?? envMounts ?? ['flant_gitops'],
+    auth:
+      vaultAddr === undefined || vaultAddr === ''
+        ? { mode: 'embedded' }
+        : { mode: 'delegated', vaultAddr: vaultAddr.replace(/\/+$/, '') },
+    logLevel: flags['log-level'] ?? env.FLANT_GITOPS_LOG_LEVEL ?? 'info',
+  };
+  const r = ServiceConfig.safeParse(raw);
+  if (!r.success) {
+    const errors = r.error.issues.map((i) => {
+      const top = String(i.path[0] ?? '');
+      const rest = i.path.slice(1).map(String).join('.');
+      return `${SOURCES[top] ?? top}${rest ? ` [${rest}]` : ''}: ${i.message}`;
+    });
+    throw new AppError('INVALID_INPUT', errors.join('; '), { details: { errors } });
+  }
+  return deepFreeze(r.data as ServiceConfig);
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { loadServiceConfig } from '../../src/config/service-config.js';
+
+const CWD = '/srv/fg';
+
+function errorsOf(args: string[], env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    loadServiceConfig(args, env, CWD);
+  } catch (e) {
+    return (e as { details: { errors: string[] } }).details.errors;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('service configuration', () => {
+  it('has safe defaults: loopback 8080, ./data, root token in the data dir, mount flant_gitops, embedded auth', () => {
+    expect(loadServiceConfig([], {}, CWD)).toEqual({
+      listen: { host: '127.0.0.1', port: 8080 },
+      dataDir: '/srv/fg/data',
+      rootTokenFile: '/srv/fg/data/root-token',
+      mounts: ['flant_gitops'],
+      auth: { mode: 'embedded' },
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every setting from the environment', () => {
+    const cfg = loadServiceConfig(
+      [],
+      {
+        FLANT_GITOPS_LISTEN: '[::1]:9000',
+        FLANT_GITOPS_DATA_DIR: '/var/lib/fg',
+        FLANT_GITOPS_ROOT_TOKEN_FILE: 'tok',
+        FLANT_GITOPS_MOUNTS: 'flant_gitops, flant-gitops',
+        FLANT_GITOPS_AUTH_VAULT_ADDR: 'https://vault.example.com:8200/',
+        FLANT_GITOPS_LOG_LEVEL: 'debug',
+      },
+      CWD,
+    );
+    expect(cfg).toEqual({
+      listen: { host: '::1', port: 9000 },
+      dataDir: '/var/lib/fg',
+      rootTokenFile: '/srv/fg/tok',
+      mounts: ['flant_gitops', 'flant-gitops'],
+      auth: { mode: 'delegated', vaultAddr: 'https://vault.example.com:8200' },
+      logLevel: 'debug',
+    });
+  });
+
+  it('flags win over the environment; --mount repeats', () => {
+    const cfg = loadServiceConfig(
+      [
+        '--listen',
+        '0.0.0.0:1234',
+        '--data-dir',
+        'd',
+        '--mount',
+        'a',
+        '--mount',
+        'b',
+        '--auth-vault-addr',
+        'http://127.0.0.1:8200',
+        '--log-level',
+        'warn',
+      ],
+      {
+        FLANT_GITOPS_LISTEN: '127.0.0.1:1',
+        FLANT_GITOPS_MOUNTS: 'x',
+        FLANT_GITOPS_LOG_LEVEL: 'error',
+      },
+      CWD,
+    );
+    expect(cfg).toMatchObject({
+      listen: { host: '0.0.0.0', port: 1234 },
+      dataDir: '/srv/fg/d',
+      rootTokenFile: '/srv/fg/d/root-token',
+      mounts: ['a', 'b'],
+      auth: { mode: 'delegated', vaultAddr: 'http://127.0.0.1:8200' },
+      logLevel: 'warn',
+    });
+  });
+
+  it('is deeply frozen', () => {
+    const cfg = loadServiceConfig([], {}, CWD);
+    expect(Object.isFrozen(cfg)).toBe(true);
+    expect(Object.isFrozen(cfg.listen)).toBe(true);
+    expect(Object.isFrozen(cfg.mounts)).toBe(true);
+    expect(() => (cfg.mounts as string[]).push('x')).toThrow();
+  });
+
+  it('reports every problem at once, naming flag and variable', () => {
+    const errors = errorsOf([
+      '--listen',
+      'localhost',
+      '--mount',
+      'a/b',
+      '--mount',
+      'a/b',
+      '--auth-vault-addr',
+      'vault:8200',
+      '--log-level',
+      'loud',
+    ]);
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^--listen \/ FLANT_GITOPS_LISTEN: must be HOST:PORT/),
+        expect.stringMatching(/^--mount \/ FLANT_GITOPS_MOUNTS \[0\]: must match/),
+        expect.stringMatching(/^--mount \/ FLANT_GITOPS_MOUNTS: must not repeat a mount/),
+        expect.stringMatching(
+          /^--auth-vault-addr \/ FLANT_GITOPS_AUTH_VAULT_ADDR \[vaultAddr\]: must be an http\(s\) URL/,
+        ),
+        expect.stringMatching(/^--log-level \/ FLANT_GITOPS_LOG_LEVEL: must be one of/),
+      ]),
+    );
+  });
+
+  it.each([
+    [['--listen', '127.0.0.1:70000'], /must be HOST:PORT/],
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['positional'], /positional/i],
+    [['--mount', ''], /must match/],
+  ])('%j is refused', (args, message) => {
+    expect(errorsOf(args).join('\n')).toMatch(message);
+  });
+
+  it('an empty FLANT_GITOPS_MOUNTS is refused rather than serving nothing', () => {
+    expect(errorsOf([], { FLANT_GITOPS_MOUNTS: ' , ' }).join('\n')).toMatch(
+      /must name at least one mount/,
+    );
+  });
+});
