@@ -4,27 +4,23 @@
  * OpenPGP key inspector, one target-Vault access service per mount, authorizer), build the app
  * and listen. `flant-gitops serve …` runs the service; `flant-gitops --help` prints the usage.
  */
+import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { buildApp } from './app.js';
-import type { ApiServices } from './api/types.js';
 import { loadServiceConfig, type ServiceConfig } from './config/service-config.js';
 import { isAppError } from './errors.js';
-import {
-  createDelegatedAuthorizer,
-  createRootTokenAuthorizer,
-  loadOrCreateRootToken,
-  type Authorizer,
-} from './http/auth.js';
 import { createLogger, type Logger } from './logging.js';
-import { createOpenPgpKeyInspector } from './pgp/openpgp.js';
-import { openFileStore } from './storage/file-store.js';
-import { createVaultAccessService } from './vault/access.js';
+import { startService } from './service.js';
 
 /** Usage text of the CLI. */
 export const USAGE = `Usage:
   flant-gitops serve [--listen HOST:PORT] [--data-dir DIR] [--root-token-file FILE]
                      [--mount NAME]... [--auth-vault-addr URL] [--log-level LEVEL]
+                     [--container-network MODE] [--docker-socket PATH]
+                     [--flux-recv-config FILE] [--tick-seconds N]
+  flant-gitops hook-url --secret-file FILE
   flant-gitops --help
 
 Options (each also from the environment; flags win):
@@ -34,49 +30,53 @@ Options (each also from the environment; flags win):
   --mount NAME (repeat)    FLANT_GITOPS_MOUNTS (a,b)     default flant_gitops
   --auth-vault-addr URL    FLANT_GITOPS_AUTH_VAULT_ADDR  delegate authorization to this Vault
   --log-level LEVEL        FLANT_GITOPS_LOG_LEVEL        debug|info|warn|error|silent, default info
+  --container-network MODE FLANT_GITOPS_CONTAINER_NETWORK network of the command containers,
+                                                         default bridge (host, none, a name)
+  --docker-socket PATH     FLANT_GITOPS_DOCKER_SOCKET    default /var/run/docker.sock
+  --flux-recv-config FILE  FLANT_GITOPS_FLUX_RECV_CONFIG flux-recv endpoints (trigger all mounts)
+  --tick-seconds N         FLANT_GITOPS_TICK_SECONDS     scheduler tick, 1..60, default 5
 `;
-
-async function buildAuthorizer(cfg: ServiceConfig, logger: Logger): Promise<Authorizer> {
-  if (cfg.auth.mode === 'delegated') {
-    logger.info({ vaultAddr: cfg.auth.vaultAddr }, 'authorization delegated to vault');
-    return createDelegatedAuthorizer({ vaultAddr: cfg.auth.vaultAddr, logger });
-  }
-  return createRootTokenAuthorizer(await loadOrCreateRootToken(cfg.rootTokenFile, logger));
-}
 
 /** Start the service; resolves once it listens, returns a function that stops it. */
 export async function serve(cfg: ServiceConfig, logger: Logger): Promise<() => Promise<void>> {
-  const store = await openFileStore(cfg.dataDir);
-  const keyInspector = createOpenPgpKeyInspector();
-  const services = new Map<string, ApiServices>(
-    cfg.mounts.map((m) => [
-      m,
-      {
-        keyInspector,
-        vaultAccess: createVaultAccessService({ logger: logger.child({ mount: m }) }),
-      },
-    ]),
-  );
-  const authorizer = await buildAuthorizer(cfg, logger);
-  const app = buildApp({
-    store,
-    mounts: cfg.mounts,
-    services: (m) => {
-      const s = services.get(m);
-      if (!s) throw new Error(`no services for mount ${m}`);
-      return s;
-    },
-    authorizer,
-    logger,
-  });
-  const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
-  logger.info(
-    { address, mounts: cfg.mounts, dataDir: cfg.dataDir, auth: cfg.auth.mode },
-    'listening',
-  );
-  return async () => {
-    await app.close();
-  };
+  const service = await startService(cfg, logger);
+  return () => service.stop();
+}
+
+/**
+ * `flant-gitops hook-url --secret-file FILE`: print the hook path of a shared secret, the hex
+ * SHA-256 of the file's bytes (what `sha256sum FILE` prints), never the secret itself.
+ */
+async function hookUrl(args: readonly string[]): Promise<number> {
+  let file: string | undefined;
+  try {
+    file = parseArgs({
+      args: [...args],
+      options: { 'secret-file': { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }).values['secret-file'];
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (!file) {
+    process.stderr.write(`hook-url: --secret-file is required\n\n${USAGE}`);
+    return 2;
+  }
+  let secret: Buffer;
+  try {
+    secret = await readFile(file);
+  } catch (e) {
+    process.stderr.write(`hook-url: cannot read ${file}: ${(e as NodeJS.ErrnoException).code}\n`);
+    return 1;
+  }
+  if (secret.length === 0) {
+    process.stderr.write(`hook-url: ${file} is empty; a webhook secret must not be empty\n`);
+    return 1;
+  }
+  process.stdout.write(`/hook/${createHash('sha256').update(secret).digest('hex')}\n`);
+  return 0;
 }
 
 /** Run the CLI with `argv` (without node and script); returns the process exit code. */
@@ -86,6 +86,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
   }
+  if (command === 'hook-url') return hookUrl(rest);
   if (command !== 'serve') {
     process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
     return 2;

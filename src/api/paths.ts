@@ -10,6 +10,15 @@ import { configureTrustedPgpPublicKeysPath } from './configure-trusted-pgp-publi
 import { configureVaultAccessPath } from './configure-vault-access.js';
 import { configureVaultRequestPath } from './configure-vault-request.js';
 import { configureVaultRequestsPath } from './configure-vault-requests.js';
+import { configureWebhookPath, configureWebhooksPath } from './configure-webhook.js';
+import { lastSuccessfulCommitPath } from './last-successful-commit.js';
+import { pollPath } from './poll.js';
+import { statusPath } from './status.js';
+import { taskCancelPath } from './task-cancel.js';
+import { taskConfigurePath } from './task-configure.js';
+import { taskItemPath } from './task-item.js';
+import { taskListPath } from './task.js';
+import { taskLogPath } from './task-log.js';
 import type { PathDescriptor } from './types.js';
 
 /** Every path of a mount, first match wins. */
@@ -22,6 +31,16 @@ export const apiPaths: readonly PathDescriptor[] = [
   configureTrustedPgpPublicKeyPath,
   configureGitCredentialPath,
   configureGitSshKeyPath,
+  configureWebhooksPath,
+  configureWebhookPath,
+  pollPath,
+  statusPath,
+  lastSuccessfulCommitPath,
+  taskConfigurePath,
+  taskListPath,
+  taskItemPath,
+  taskLogPath,
+  taskCancelPath,
 ];
 
 /** A path matched to its descriptor, with the pattern's named captures. */

@@ -64,6 +64,19 @@ export const ServiceConfig = z.strictObject({
     }),
   ]),
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
+  containerNetwork: z
+    .string()
+    .regex(
+      /^[\w][\w.:-]*$/,
+      'must be a Docker network mode (host, none, bridge or a network name)',
+    ),
+  dockerSocket: z.string().min(1, 'must not be empty'),
+  fluxRecvConfig: z.string().min(1, 'must not be empty').optional(),
+  tickSeconds: z.coerce
+    .number()
+    .int('must be a whole number of seconds')
+    .min(1, 'must be at least 1')
+    .max(60, 'must be at most 60'),
 });
 
 /** The frozen service configuration. */
@@ -74,6 +87,13 @@ export type ServiceConfig = Readonly<{
   mounts: readonly string[];
   auth: AuthMode;
   logLevel: LogLevel;
+  /** Docker network mode of the containers that run the commands. */
+  containerNetwork: string;
+  dockerSocket: string;
+  /** A flux-recv YAML file whose endpoints trigger every mount. */
+  fluxRecvConfig?: string;
+  /** Seconds between scheduler ticks (each checks every mount's git_poll_period). */
+  tickSeconds: number;
 }>;
 
 /** CLI names of the flags (also used by the usage text). */
@@ -84,6 +104,10 @@ export const SERVE_FLAGS = {
   mount: { type: 'string', multiple: true },
   'auth-vault-addr': { type: 'string' },
   'log-level': { type: 'string' },
+  'container-network': { type: 'string' },
+  'docker-socket': { type: 'string' },
+  'flux-recv-config': { type: 'string' },
+  'tick-seconds': { type: 'string' },
 } as const;
 
 /** Map of config fields to their flag and variable, so messages name what the user typed. */
@@ -94,6 +118,10 @@ const SOURCES: Readonly<Record<string, string>> = {
   mounts: '--mount / FLANT_GITOPS_MOUNTS',
   auth: '--auth-vault-addr / FLANT_GITOPS_AUTH_VAULT_ADDR',
   logLevel: '--log-level / FLANT_GITOPS_LOG_LEVEL',
+  containerNetwork: '--container-network / FLANT_GITOPS_CONTAINER_NETWORK',
+  dockerSocket: '--docker-socket / FLANT_GITOPS_DOCKER_SOCKET',
+  fluxRecvConfig: '--flux-recv-config / FLANT_GITOPS_FLUX_RECV_CONFIG',
+  tickSeconds: '--tick-seconds / FLANT_GITOPS_TICK_SECONDS',
 };
 
 function deepFreeze<T>(o: T): T {
@@ -150,7 +178,15 @@ export function loadServiceConfig(
         ? { mode: 'embedded' }
         : { mode: 'delegated', vaultAddr: vaultAddr.replace(/\/+$/, '') },
     logLevel: flags['log-level'] ?? env.FLANT_GITOPS_LOG_LEVEL ?? 'info',
+    containerNetwork: flags['container-network'] ?? env.FLANT_GITOPS_CONTAINER_NETWORK ?? 'bridge',
+    dockerSocket:
+      flags['docker-socket'] ?? env.FLANT_GITOPS_DOCKER_SOCKET ?? '/var/run/docker.sock',
+    tickSeconds: flags['tick-seconds'] ?? env.FLANT_GITOPS_TICK_SECONDS ?? '5',
   };
+  const fluxRecv = flags['flux-recv-config'] ?? env.FLANT_GITOPS_FLUX_RECV_CONFIG;
+  if (fluxRecv !== undefined && fluxRecv !== '') {
+    Object.assign(raw, { fluxRecvConfig: resolve(cwd, fluxRecv) });
+  }
   const r = ServiceConfig.safeParse(raw);
   if (!r.success) {
     const errors = r.error.issues.map((i) => {

@@ -5,6 +5,8 @@
 import type { ApiServices, PathDescriptor } from '../api/types.js';
 import type { Logger } from '../logging.js';
 import type { Store } from '../storage/store.js';
+import type { Metrics } from '../metrics.js';
+import type { WebhookReceiver } from '../webhook/receiver.js';
 import type { Authorizer } from './auth.js';
 
 /** Dependencies of buildApp. Later parts (webhooks, metrics) add optional fields here. */
@@ -25,4 +27,10 @@ export interface AppDeps {
   readonly paths?: readonly PathDescriptor[];
   /** Largest accepted request body in bytes (default 1 MiB). */
   readonly bodyLimit?: number;
+  /** The webhook receiver served at /hook/<digest> (absent: no webhook route). */
+  readonly webhooks?: { readonly receiver: WebhookReceiver };
+  /** Metrics served at /metrics (absent: no metrics route). */
+  readonly metrics?: Metrics;
+  /** Readiness: resolves true when the service can do its work (default: always ready). */
+  readonly ready?: () => Promise<boolean>;
 }

@@ -46,8 +46,8 @@ export interface MountRuntimeOptions {
   readonly newId?: () => string;
   /** Per-run temp dirs; default the OS temp dir. */
   readonly tempRoot?: string;
-  /** Default `host`, so commands reach a Vault on loopback. */
-  readonly networkMode?: 'host' | 'none';
+  /** Docker network mode of the run's containers; default `host` (reaches a Vault on loopback). */
+  readonly networkMode?: string;
   readonly logLimitChars?: number;
   readonly logFlushMs?: number;
 }

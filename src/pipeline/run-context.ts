@@ -56,7 +56,7 @@ export interface PipelineDeps {
   /** Where per-run temp dirs (worktree, CA file) are created. */
   readonly tempRoot: string;
   /** Containers run only with `host` (reach a loopback Vault) or `none`. */
-  readonly networkMode: 'host' | 'none';
+  readonly networkMode: string;
 }
 
 /** What one run was asked to do. */

@@ -21,6 +21,9 @@ describe('service configuration', () => {
       mounts: ['flant_gitops'],
       auth: { mode: 'embedded' },
       logLevel: 'info',
+      containerNetwork: 'bridge',
+      dockerSocket: '/var/run/docker.sock',
+      tickSeconds: 5,
     });
   });
 
@@ -34,6 +37,10 @@ describe('service configuration', () => {
         FLANT_GITOPS_MOUNTS: 'flant_gitops, flant-gitops',
         FLANT_GITOPS_AUTH_VAULT_ADDR: 'https://vault.example.com:8200/',
         FLANT_GITOPS_LOG_LEVEL: 'debug',
+        FLANT_GITOPS_CONTAINER_NETWORK: 'host',
+        FLANT_GITOPS_DOCKER_SOCKET: '/run/docker.sock',
+        FLANT_GITOPS_FLUX_RECV_CONFIG: 'flux-recv.yaml',
+        FLANT_GITOPS_TICK_SECONDS: '2',
       },
       CWD,
     );
@@ -44,6 +51,10 @@ describe('service configuration', () => {
       mounts: ['flant_gitops', 'flant-gitops'],
       auth: { mode: 'delegated', vaultAddr: 'https://vault.example.com:8200' },
       logLevel: 'debug',
+      containerNetwork: 'host',
+      dockerSocket: '/run/docker.sock',
+      fluxRecvConfig: '/srv/fg/flux-recv.yaml',
+      tickSeconds: 2,
     });
   });
 

@@ -1,0 +1,92 @@
+/**
+ * Prometheus metrics (prom-client). One registry per service instance — created in main.ts and
+ * injected — so tests and several in-process instances never share counters.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The service's metrics; every series carries the mount where it applies. */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly polls: Counter<'mount' | 'outcome'>;
+  readonly gitCalls: Counter<'mount' | 'call'>;
+  readonly gitCallSeconds: Histogram<'mount' | 'call'>;
+  readonly signatureChecks: Counter<'mount' | 'outcome'>;
+  readonly vaultRequests: Counter<'mount' | 'outcome'>;
+  readonly runs: Counter<'mount' | 'outcome'>;
+  readonly runSeconds: Histogram<'mount' | 'outcome'>;
+  readonly webhookDeliveries: Counter<'source' | 'outcome'>;
+  readonly forwards: Counter<'backend' | 'outcome'>;
+  readonly queueDepth: Gauge<'mount'>;
+}
+
+/** Create a fresh registry with all series (and Node's default process metrics when asked). */
+export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'flant_gitops_' });
+  const registers = [registry];
+  return {
+    registry,
+    polls: new Counter({
+      name: 'flant_gitops_polls_total',
+      help: 'Polls by mount and outcome (up_to_date, succeeded, failed, canceled, skipped).',
+      labelNames: ['mount', 'outcome'],
+      registers,
+    }),
+    gitCalls: new Counter({
+      name: 'flant_gitops_git_calls_total',
+      help: 'git network calls by mount and kind (ls_remote, fetch).',
+      labelNames: ['mount', 'call'],
+      registers,
+    }),
+    gitCallSeconds: new Histogram({
+      name: 'flant_gitops_git_call_duration_seconds',
+      help: 'Duration of git network calls.',
+      labelNames: ['mount', 'call'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    signatureChecks: new Counter({
+      name: 'flant_gitops_signature_checks_total',
+      help: 'Signature policy checks by mount and outcome (passed, insufficient).',
+      labelNames: ['mount', 'outcome'],
+      registers,
+    }),
+    vaultRequests: new Counter({
+      name: 'flant_gitops_vault_requests_total',
+      help: 'Wrapped Vault requests by mount and outcome (succeeded, failed).',
+      labelNames: ['mount', 'outcome'],
+      registers,
+    }),
+    runs: new Counter({
+      name: 'flant_gitops_runs_total',
+      help: 'Container runs by mount and outcome (succeeded, failed, timeout, canceled).',
+      labelNames: ['mount', 'outcome'],
+      registers,
+    }),
+    runSeconds: new Histogram({
+      name: 'flant_gitops_run_duration_seconds',
+      help: 'Duration of container runs (all commands of a task).',
+      labelNames: ['mount', 'outcome'],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800],
+      registers,
+    }),
+    webhookDeliveries: new Counter({
+      name: 'flant_gitops_webhook_deliveries_total',
+      help: 'Webhook deliveries by source and outcome (accepted, duplicate, ignored, rejected, …).',
+      labelNames: ['source', 'outcome'],
+      registers,
+    }),
+    forwards: new Counter({
+      name: 'flant_gitops_webhook_forwards_total',
+      help: 'Forwarded deliveries by backend and outcome (succeeded, failed).',
+      labelNames: ['backend', 'outcome'],
+      registers,
+    }),
+    queueDepth: new Gauge({
+      name: 'flant_gitops_queue_depth',
+      help: 'Polls waiting or running per mount (0, 1 or 2: one running, one follow-up).',
+      labelNames: ['mount'],
+      registers,
+    }),
+  };
+}
