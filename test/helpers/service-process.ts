@@ -1,0 +1,83 @@
+/**
+ * Run the service as a real separate process (`node --import tsx src/main.ts serve …`), for
+ * tests that must kill it (kill -9) and start it again on the same data directory.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ROOT } from './bench.js';
+import { freePort, waitFor } from './net.js';
+
+/** A service process. */
+export interface ServiceProcess {
+  readonly addr: string;
+  readonly token: string;
+  readonly child: ChildProcess;
+  /** Output so far (stdout and stderr). */
+  output(): string;
+  /** SIGKILL, no chance to clean up. */
+  kill9(): Promise<void>;
+  /** SIGTERM and wait. */
+  stop(): Promise<void>;
+}
+
+/** Start `flant-gitops serve` on a free loopback port with `dataDir`; waits for /healthz. */
+export async function spawnService(dataDir: string, args: string[] = []): Promise<ServiceProcess> {
+  const port = await freePort();
+  const addr = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'src/main.ts'),
+      'serve',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--data-dir',
+      dataDir,
+      '--container-network',
+      'host',
+      '--tick-seconds',
+      '1',
+      ...args,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'test' } },
+  );
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  try {
+    await waitFor(
+      `the service at ${addr}`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${out}`);
+        return (await fetch(`${addr}/healthz`)).ok;
+      },
+      30_000,
+    );
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw new Error(`service did not start: ${(e as Error).message}\n${out.slice(-3000)}`);
+  }
+  const token = (await readFile(join(dataDir, 'root-token'), 'utf8')).trim();
+  return {
+    addr,
+    token,
+    child,
+    output: () => out,
+    async kill9() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(t);
+      }
+    },
+  };
+}

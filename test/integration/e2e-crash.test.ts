@@ -1,0 +1,112 @@
+/**
+ * kill -9 of the service during a run, then a restart on the same data directory: the stale
+ * task is CANCELED, its container removed, and the commit processed on the next poll
+ * (at-least-once). Real process, real Docker, real git.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { commitFile, createRepoPair, push, type RepoPair } from '../helpers/git-repo.js';
+import { waitFor } from '../helpers/net.js';
+import { spawnService, type ServiceProcess } from '../helpers/service-process.js';
+
+const MOUNT = 'flant_gitops';
+const image = inject('testImage');
+let repo: RepoPair;
+let dataDir: string;
+let svc: ServiceProcess | undefined;
+
+async function api(
+  s: ServiceProcess,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; data: Record<string, unknown> }> {
+  const res = await fetch(`${s.addr}/v1/${MOUNT}/${path}`, {
+    method,
+    headers: { 'x-vault-token': s.token, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  const json = text ? (JSON.parse(text) as { data?: Record<string, unknown> }) : {};
+  return { status: res.status, data: json.data ?? {} };
+}
+
+function containers(): string[] {
+  return execFileSync('docker', ['ps', '-aq', '--filter', `label=flant-gitops.mount=${MOUNT}`], {
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter(Boolean);
+}
+
+async function configure(s: ServiceProcess, commands: string[]): Promise<void> {
+  const r = await api(s, 'PUT', 'configure', {
+    git_repo_url: `file://${repo.origin}`,
+    git_poll_period: '1h',
+    docker_image: image,
+    commands,
+  });
+  expect(r.status).toBe(204);
+}
+
+beforeAll(async () => {
+  repo = await createRepoPair();
+  await commitFile(repo, 'app.txt', 'v1\n');
+  await push(repo);
+  dataDir = await mkdtemp(join(tmpdir(), 'fg-crash-'));
+});
+
+afterAll(async () => {
+  await svc?.stop();
+  for (const id of containers()) execFileSync('docker', ['rm', '-f', id]);
+  await repo?.cleanup();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('kill -9 during a run', () => {
+  it('cancels the stale task, removes its container and processes the commit after restart', async () => {
+    const first = await spawnService(dataDir);
+    svc = first;
+    await configure(first, ['echo started', 'sleep 120']);
+    expect((await api(first, 'PUT', 'poll', {})).status).toBeLessThan(300);
+    let taskId = '';
+    await waitFor(
+      'a running task with its container',
+      async () => {
+        taskId = ((await api(first, 'GET', 'status')).data.running_task as string | null) ?? '';
+        return taskId !== '' && containers().length > 0;
+      },
+      60_000,
+    );
+    await first.kill9();
+    expect(containers().length).toBeGreaterThan(0); // the orphan outlives the killed service
+
+    const second = await spawnService(dataDir);
+    svc = second;
+    const stale = await api(second, 'GET', `task/${taskId}`);
+    expect(stale.data.status).toBe('CANCELED');
+    expect(String(stale.data.reason)).toMatch(/restart/i);
+    await waitFor(
+      'the orphan container to be swept',
+      async () => containers().length === 0,
+      30_000,
+    );
+    expect((await api(second, 'GET', 'status')).data.last_successful_commit).toBeNull();
+
+    await configure(second, ['echo recovered']);
+    expect((await api(second, 'PUT', 'poll', {})).status).toBeLessThan(300);
+    const tip = execFileSync('git', ['-C', repo.origin, 'rev-parse', 'main'], {
+      encoding: 'utf8',
+    }).trim();
+    await waitFor(
+      'the commit to be processed after the restart',
+      async () => (await api(second, 'GET', 'status')).data.last_successful_commit === tip,
+      60_000,
+    );
+    await second.stop();
+    svc = undefined;
+  });
+});
