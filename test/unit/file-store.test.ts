@@ -2,10 +2,10 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isAppError } from '../../src/errors.js';
 import { openFileStore } from '../../src/storage/file-store.js';
 import { createMemoryStore } from '../../src/storage/memory-store.js';
-import { scopedStore, updateWithCas, type Store } from '../../src/storage/store.js';
+import type { Store } from '../../src/storage/store.js';
+import { storeContract } from '../helpers/store-contract.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -21,54 +21,7 @@ const backends: [string, () => Promise<Store>][] = [
 ];
 
 describe.each(backends)('%s', (_name, open) => {
-  it('stores, versions, lists Vault-style and deletes', async () => {
-    const s = await open();
-    expect(await s.get('configuration')).toBeUndefined();
-    expect(await s.put('configuration', { a: 1 })).toBe(1);
-    expect(await s.put('configuration', { a: 2 })).toBe(2);
-    expect(await s.get('configuration')).toEqual({ value: { a: 2 }, version: 2 });
-    await s.put('vault_request/one', { n: 1 });
-    await s.put('vault_request/two.x', { n: 2 });
-    expect(await s.list('')).toEqual(['configuration', 'vault_request/']);
-    expect(await s.list('vault_request/')).toEqual(['one', 'two.x']);
-    await s.delete('vault_request/one');
-    await s.delete('vault_request/one');
-    await s.delete('vault_request/two.x');
-    expect(await s.list('')).toEqual(['configuration']);
-  });
-
-  it('check-and-set refuses a stale version and changes nothing', async () => {
-    const s = await open();
-    await s.put('k', 'v1', { cas: 0 });
-    await expect(s.put('k', 'v2', { cas: 0 })).rejects.toSatisfy((e) => isAppError(e, 'CONFLICT'));
-    expect((await s.get('k'))?.value).toBe('v1');
-    await s.put('k', 'v2', { cas: 1 });
-    expect((await s.get('k'))?.value).toBe('v2');
-  });
-
-  it('updateWithCas serialises concurrent increments', async () => {
-    const s = await open();
-    await Promise.all(
-      Array.from({ length: 10 }, () => updateWithCas<number>(s, 'n', (n) => (n ?? 0) + 1, 50)),
-    );
-    expect((await s.get('n'))?.value).toBe(10);
-  });
-
-  it('scoped stores do not see each other', async () => {
-    const s = await open();
-    const a = scopedStore(s, 'mounts/a/');
-    const b = scopedStore(s, 'mounts/b/');
-    await a.put('configuration', 'A');
-    expect(await b.get('configuration')).toBeUndefined();
-    expect(await s.list('mounts/')).toEqual(['a/']);
-  });
-
-  it('rejects keys with empty or dot segments', async () => {
-    const s = await open();
-    for (const k of ['', 'a//b', '../x', 'a/./b', 'a/']) {
-      await expect(s.get(k)).rejects.toSatisfy((e) => isAppError(e, 'INTERNAL'));
-    }
-  });
+  storeContract(open);
 });
 
 describe('file store on disk', () => {
