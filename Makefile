@@ -1,9 +1,9 @@
 # flant-gitops — developer entry points. `make` runs the service with the embedded defaults;
 # `make test` provisions the bench and runs every suite.
-.PHONY: run test test-unit test-integration provision build lint typecheck bench clean
+.PHONY: run enable test test-unit test-integration provision build lint typecheck bench clean
 
-run: provision build
-	node dist/main.js serve
+run:
+	bash scripts/dev-run.sh
 
 provision:
 	bash scripts/provision.sh
@@ -30,3 +30,6 @@ typecheck:
 
 clean:
 	rm -rf dist .cache/vitest-results.json
+
+enable:
+	bash scripts/enable.sh

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# `make enable`: the original plugin's `make enable`, complete. Against a service started with
+# `make` (and its OpenBao dev server) it:
+#   1. enables AppRole in OpenBao, writes a policy, a role and a demo KV secret;
+#   2. writes configure_vault_access with a freshly minted role id and secret id;
+#   3. creates a local demo repository whose commit is signed by a freshly generated demo key;
+#   4. writes configure, a vault request, the trusted key and a webhook endpoint;
+#   5. prints the webhook URL, requests a poll and follows the task log: the demo container
+#      unwraps its token and prints the secret.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DEV=${FLANT_GITOPS_DEV_DIR:-$ROOT/.cache/dev}
+[ -f "$DEV/env" ] || { echo "enable: start the service first with 'make' (no $DEV/env)" >&2; exit 1; }
+# shellcheck disable=SC1091
+. "$DEV/env"
+MOUNT=${MOUNT:-flant_gitops}
+BAO=$ROOT/.cache/bin/bao
+IMAGE=$(cat "$ROOT/.cache/test-image.id")
+export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 LANG=C.UTF-8 LC_ALL=C.UTF-8
+
+obao() { VAULT_ADDR=$OPENBAO_ADDR BAO_ADDR=$OPENBAO_ADDR BAO_TOKEN=$OPENBAO_TOKEN VAULT_TOKEN=$OPENBAO_TOKEN "$BAO" "$@"; }
+svc() { BAO_ADDR=$SERVICE_ADDR VAULT_ADDR=$SERVICE_ADDR BAO_TOKEN=$(cat "$SERVICE_TOKEN_FILE") "$BAO" "$@"; }
+step() { printf '\n== %s\n' "$*"; }
+
+step "OpenBao: AppRole, policy, role and a demo secret"
+obao auth list -format=json | grep -q '"approle/"' || obao auth enable approle >/dev/null
+obao policy write flant-gitops - >/dev/null <<'HCL'
+path "auth/approle/login" { capabilities = ["create", "update"] }
+path "auth/approle/role/flant-gitops/secret-id" { capabilities = ["create", "update"] }
+path "auth/approle/role/flant-gitops/secret-id/destroy" { capabilities = ["create", "update"] }
+path "secret/data/demo" { capabilities = ["read"] }
+HCL
+obao write auth/approle/role/flant-gitops token_policies=flant-gitops token_ttl=20m secret_id_ttl=24h >/dev/null
+obao kv put -mount=secret demo greeting="hello from OpenBao" >/dev/null
+ROLE_ID=$(obao read -field=role_id auth/approle/role/flant-gitops/role-id)
+SECRET_ID=$(obao write -f -field=secret_id auth/approle/role/flant-gitops/secret-id)
+
+step "flant-gitops: configure_vault_access (the operator's secret id is replaced and destroyed)"
+svc write "$MOUNT/configure_vault_access" vault_addr="$OPENBAO_ADDR" vault_tls_server_name=localhost \
+  role_name=flant-gitops role_id="$ROLE_ID" secret_id="$SECRET_ID" secret_id_ttl=24h \
+  approle_mount_point=auth/approle token_ttl=20m
+unset SECRET_ID
+
+step "demo repository with a signed commit"
+export GNUPGHOME=$DEV/gnupg
+if [ ! -d "$GNUPGHOME" ]; then
+  mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
+  gpg --batch --quiet --passphrase '' --pinentry-mode loopback --quick-gen-key \
+    'flant-gitops demo signer (TEST-ONLY) <demo@flant-gitops.invalid>' ed25519 sign never
+fi
+FPR=$(gpg --list-keys --with-colons | awk -F: '/^fpr/{print $10; exit}')
+gpg --armor --export "$FPR" >"$DEV/demo-signer.asc"
+REPO=$DEV/demo-repo.git
+WORK=$DEV/demo-work
+if [ ! -d "$REPO" ]; then
+  git init -q --bare -b main "$REPO"
+  git clone -q "$REPO" "$WORK" 2>/dev/null
+fi
+cp "$ROOT/fixtures/demo/deploy.sh" "$WORK/deploy.sh"
+date -u +%FT%TZ >"$WORK/deployed-at.txt"
+git -C "$WORK" add -A
+git -C "$WORK" -c user.name=demo -c user.email=demo@flant-gitops.invalid -c gpg.program=gpg \
+  commit -q -S"$FPR" -m "demo deployment $(date -u +%FT%TZ)"
+git -C "$WORK" push -q origin HEAD:main
+echo "pushed $(git -C "$WORK" rev-parse HEAD) (signed by $FPR)"
+
+step "flant-gitops: trusted key, vault request, then configure (which arms the mount), webhook"
+svc write "$MOUNT/configure/trusted_pgp_public_key" name=demo public_key=@"$DEV/demo-signer.asc"
+svc write "$MOUNT/configure/vault_request/get_configuration" path=/v1/secret/data/demo method=GET wrap_ttl=1m
+SHA=$(git -C "$WORK" rev-parse HEAD)
+svc write "$MOUNT/configure" git_repo_url="file://$REPO" git_branch_name=main git_poll_period=1h \
+  required_number_of_verified_signatures_on_commit=1 docker_image="$IMAGE" commands=./deploy.sh
+[ -f "$DEV/webhook.key" ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DEV/webhook.key"
+svc write "$MOUNT/configure/webhook/demo" source=generic secret=@"$DEV/webhook.key" >/dev/null
+echo "webhook URL: $SERVICE_ADDR/hook/$(sha256sum "$DEV/webhook.key" | cut -d' ' -f1)"
+echo "  (sign deliveries with: X-Signature: sha256=<hex HMAC-SHA256 of the body with the key>)"
+svc read "$MOUNT/configure"
+
+step "poll and follow the task"
+svc write -f "$MOUNT/poll" >/dev/null
+field() { svc read -field="$1" "$MOUNT/$2" 2>/dev/null || true; }
+done_ok=
+for _ in $(seq 1 240); do
+  [ "$(field last_successful_commit status)" = "$SHA" ] && { done_ok=1; break; }
+  if [ "$(field last_poll_outcome status)" = failed ] && [ "$(field running_task status)" = "<nil>" ] \
+    && [ "$(field queued_task status)" = "<nil>" ]; then
+    break
+  fi
+  sleep 0.5
+done
+# Show the first task that succeeded on $SHA: the one that ran it.
+TASK=$(svc list -format=json "$MOUNT/task" | node -e '
+  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+    const keys = s.trim() ? JSON.parse(s) : [];
+    process.stdout.write(keys.join("\n"));
+  });' | while read -r id; do
+    printf '%s %s %s %s\n' "$(field modified "task/$id")" "$(field commit "task/$id")" \
+      "$(field status "task/$id")" "$id"
+  done | sort | awk -v sha="$SHA" '$2 == sha && $3 == "SUCCEEDED" && t == "" { t = $4 } END { print t }')
+if [ -n "$TASK" ]; then
+  echo "task $TASK"
+  svc read -field=result "$MOUNT/task/$TASK/log" limit=0
+  echo
+  svc read "$MOUNT/task/$TASK"
+fi
+[ -n "$done_ok" ] || { echo "enable: $SHA was not deployed: $(field last_poll_reason status)" >&2; exit 1; }
+echo "deployed $SHA"
