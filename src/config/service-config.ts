@@ -4,6 +4,9 @@
  * win) and FLANT_GITOPS_* environment variables, validated with every problem reported at once,
  * then deep-frozen.
  */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -29,6 +32,22 @@ function parseListen(s: string): { host: string; port: number } | undefined {
   if (!m || !Number.isInteger(port) || port > 65535) return undefined;
   return { host: m[1] ?? m[2] ?? '', port };
 }
+
+/** A secret read from a file or the environment: present and readable. */
+const secretSetting = z.string().superRefine((s, ctx) => {
+  if (s.startsWith('\0unreadable:')) {
+    const [, file, code] = s.split(':');
+    ctx.addIssue({
+      code: 'custom',
+      message: `cannot read ${file ?? 'the file'} (${code ?? 'error'})`,
+    });
+  } else if (s === '') {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be set (a file flag or its environment variable)',
+    });
+  }
+});
 
 /** The validated service configuration. */
 export const ServiceConfig = z.strictObject({
@@ -77,6 +96,32 @@ export const ServiceConfig = z.strictObject({
     .int('must be a whole number of seconds')
     .min(1, 'must be at least 1')
     .max(60, 'must be at most 60'),
+  storage: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('files') }),
+    z.strictObject({
+      kind: z.literal('vault-kv'),
+      addr: z.string().refine(isHttpUrl, 'must be an http(s) URL'),
+      mount: z.string().regex(/^[\w.-]+(\/[\w.-]+)*$/, 'must be a KV v2 mount path'),
+      prefix: z.string().regex(/^[\w.-]+(\/[\w.-]+)*$/, 'must be a path of names'),
+      auth: z.discriminatedUnion('kind', [
+        z.strictObject({ kind: z.literal('token'), token: secretSetting }),
+        z.strictObject({
+          kind: z.literal('approle'),
+          mount: z.string().min(1, 'must not be empty'),
+          roleId: z.string().min(1, 'must not be empty'),
+          secretId: secretSetting,
+        }),
+      ]),
+      caPem: secretSetting.optional(),
+      serverName: z.string().optional(),
+    }),
+  ]),
+  replicaId: z.string().regex(/^[\w.-]{1,128}$/, 'must be 1-128 letters, digits, ., _ or -'),
+  leaseTtlSeconds: z.coerce
+    .number()
+    .int('must be a whole number of seconds')
+    .min(3, 'must be at least 3')
+    .max(600, 'must be at most 600'),
 });
 
 /** The frozen service configuration. */
@@ -94,7 +139,36 @@ export type ServiceConfig = Readonly<{
   fluxRecvConfig?: string;
   /** Seconds between scheduler ticks (each checks every mount's git_poll_period). */
   tickSeconds: number;
+  /** Where configuration and state live: files under the data dir, or a Vault KV v2 mount. */
+  storage: StorageConfig;
+  /** This replica's identity in mount leases (replicas sharing a KV store). */
+  replicaId: string;
+  leaseTtlSeconds: number;
 }>;
+
+/** Storage backend settings (the KV token and secret id are read from files or env, never argv). */
+export type StorageConfig =
+  | Readonly<{ kind: 'files' }>
+  | Readonly<{
+      kind: 'vault-kv';
+      addr: string;
+      mount: string;
+      prefix: string;
+      auth:
+        | Readonly<{ kind: 'token'; token: string }>
+        | Readonly<{ kind: 'approle'; mount: string; roleId: string; secretId: string }>;
+      caPem?: string;
+      serverName?: string;
+    }>;
+
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.host !== '';
+  } catch {
+    return false;
+  }
+}
 
 /** CLI names of the flags (also used by the usage text). */
 export const SERVE_FLAGS = {
@@ -108,6 +182,18 @@ export const SERVE_FLAGS = {
   'docker-socket': { type: 'string' },
   'flux-recv-config': { type: 'string' },
   'tick-seconds': { type: 'string' },
+  storage: { type: 'string' },
+  'kv-addr': { type: 'string' },
+  'kv-mount': { type: 'string' },
+  'kv-prefix': { type: 'string' },
+  'kv-token-file': { type: 'string' },
+  'kv-approle-mount': { type: 'string' },
+  'kv-role-id': { type: 'string' },
+  'kv-secret-id-file': { type: 'string' },
+  'kv-cacert': { type: 'string' },
+  'kv-tls-server-name': { type: 'string' },
+  'replica-id': { type: 'string' },
+  'lease-ttl-seconds': { type: 'string' },
 } as const;
 
 /** Map of config fields to their flag and variable, so messages name what the user typed. */
@@ -122,6 +208,9 @@ const SOURCES: Readonly<Record<string, string>> = {
   dockerSocket: '--docker-socket / FLANT_GITOPS_DOCKER_SOCKET',
   fluxRecvConfig: '--flux-recv-config / FLANT_GITOPS_FLUX_RECV_CONFIG',
   tickSeconds: '--tick-seconds / FLANT_GITOPS_TICK_SECONDS',
+  storage: '--storage and --kv-* / FLANT_GITOPS_STORAGE and FLANT_GITOPS_KV_*',
+  replicaId: '--replica-id / FLANT_GITOPS_REPLICA_ID',
+  leaseTtlSeconds: '--lease-ttl-seconds / FLANT_GITOPS_LEASE_TTL_SECONDS',
 };
 
 function deepFreeze<T>(o: T): T {
@@ -130,6 +219,49 @@ function deepFreeze<T>(o: T): T {
     for (const v of Object.values(o)) deepFreeze(v);
   }
   return o;
+}
+
+type Flags = Partial<Record<keyof typeof SERVE_FLAGS, string | string[] | undefined>>;
+
+/** Read a secret from a file (trimmed); a problem becomes a message naming the file, not content. */
+function readSecretFile(file: string, cwd: string): string {
+  try {
+    return readFileSync(resolve(cwd, file), 'utf8').trim();
+  } catch (e) {
+    return `\0unreadable:${file}:${(e as NodeJS.ErrnoException).code ?? 'error'}`;
+  }
+}
+
+function storageSettings(flags: Flags, env: NodeJS.ProcessEnv, cwd: string): unknown {
+  const one = (flag: keyof typeof SERVE_FLAGS, name: string): string | undefined => {
+    const v = flags[flag];
+    return (typeof v === 'string' ? v : undefined) ?? env[name];
+  };
+  const kind = one('storage', 'FLANT_GITOPS_STORAGE') ?? 'files';
+  if (kind !== 'vault-kv') return { kind };
+  const tokenFile = one('kv-token-file', 'FLANT_GITOPS_KV_TOKEN_FILE');
+  const token = tokenFile ? readSecretFile(tokenFile, cwd) : env.FLANT_GITOPS_KV_TOKEN;
+  const roleId = one('kv-role-id', 'FLANT_GITOPS_KV_ROLE_ID');
+  const secretIdFile = one('kv-secret-id-file', 'FLANT_GITOPS_KV_SECRET_ID_FILE');
+  const cacert = one('kv-cacert', 'FLANT_GITOPS_KV_CACERT');
+  const serverName = one('kv-tls-server-name', 'FLANT_GITOPS_KV_TLS_SERVER_NAME');
+  return {
+    kind,
+    addr: (one('kv-addr', 'FLANT_GITOPS_KV_ADDR') ?? '').replace(/\/+$/, ''),
+    mount: one('kv-mount', 'FLANT_GITOPS_KV_MOUNT') ?? 'secret',
+    prefix: one('kv-prefix', 'FLANT_GITOPS_KV_PREFIX') ?? 'flant-gitops',
+    auth:
+      roleId !== undefined
+        ? {
+            kind: 'approle',
+            mount: one('kv-approle-mount', 'FLANT_GITOPS_KV_APPROLE_MOUNT') ?? 'auth/approle',
+            roleId,
+            secretId: secretIdFile ? readSecretFile(secretIdFile, cwd) : '',
+          }
+        : { kind: 'token', token: token ?? '' },
+    ...(cacert ? { caPem: readSecretFile(cacert, cwd) } : {}),
+    ...(serverName ? { serverName } : {}),
+  };
 }
 
 /**
@@ -183,6 +315,16 @@ export function loadServiceConfig(
       flags['docker-socket'] ?? env.FLANT_GITOPS_DOCKER_SOCKET ?? '/var/run/docker.sock',
     tickSeconds: flags['tick-seconds'] ?? env.FLANT_GITOPS_TICK_SECONDS ?? '5',
   };
+  Object.assign(raw, {
+    storage: storageSettings(flags, env, cwd),
+    replicaId:
+      flags['replica-id'] ??
+      env.FLANT_GITOPS_REPLICA_ID ??
+      `${hostname()
+        .replace(/[^\w.-]/g, '-')
+        .slice(0, 80)}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    leaseTtlSeconds: flags['lease-ttl-seconds'] ?? env.FLANT_GITOPS_LEASE_TTL_SECONDS ?? '15',
+  });
   const fluxRecv = flags['flux-recv-config'] ?? env.FLANT_GITOPS_FLUX_RECV_CONFIG;
   if (fluxRecv !== undefined && fluxRecv !== '') {
     Object.assign(raw, { fluxRecvConfig: resolve(cwd, fluxRecv) });

@@ -24,6 +24,9 @@ describe('service configuration', () => {
       containerNetwork: 'bridge',
       dockerSocket: '/var/run/docker.sock',
       tickSeconds: 5,
+      storage: { kind: 'files' },
+      replicaId: expect.stringMatching(/^[\w.-]+-\d+-[0-9a-f]{6}$/),
+      leaseTtlSeconds: 15,
     });
   });
 
@@ -55,6 +58,9 @@ describe('service configuration', () => {
       dockerSocket: '/run/docker.sock',
       fluxRecvConfig: '/srv/fg/flux-recv.yaml',
       tickSeconds: 2,
+      storage: { kind: 'files' },
+      replicaId: expect.any(String),
+      leaseTtlSeconds: 15,
     });
   });
 
@@ -138,5 +144,41 @@ describe('service configuration', () => {
     expect(errorsOf([], { FLANT_GITOPS_MOUNTS: ' , ' }).join('\n')).toMatch(
       /must name at least one mount/,
     );
+  });
+
+  it('vault-kv storage takes the token from the environment and reports every missing part', () => {
+    const cfg = loadServiceConfig(
+      ['--storage', 'vault-kv', '--kv-addr', 'http://127.0.0.1:8200/', '--replica-id', 'r1'],
+      { FLANT_GITOPS_KV_TOKEN: 'kv-token-value' },
+      CWD,
+    );
+    expect(cfg.storage).toEqual({
+      kind: 'vault-kv',
+      addr: 'http://127.0.0.1:8200',
+      mount: 'secret',
+      prefix: 'flant-gitops',
+      auth: { kind: 'token', token: 'kv-token-value' },
+    });
+    expect(cfg.replicaId).toBe('r1');
+    try {
+      loadServiceConfig(
+        [
+          '--storage',
+          'vault-kv',
+          '--kv-token-file',
+          '/nonexistent/kv-token',
+          '--lease-ttl-seconds',
+          '1',
+        ],
+        {},
+        CWD,
+      );
+      expect.unreachable('bad settings must be rejected');
+    } catch (e) {
+      const errors = (e as { details?: { errors?: string[] } }).details?.errors ?? [];
+      expect(errors.join('\n')).toMatch(/--storage.*\[addr\]: must be an http\(s\) URL/);
+      expect(errors.join('\n')).toMatch(/cannot read \/nonexistent\/kv-token \(ENOENT\)/);
+      expect(errors.join('\n')).toMatch(/--lease-ttl-seconds.*at least 3/);
+    }
   });
 });
