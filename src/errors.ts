@@ -7,55 +7,128 @@
 /** What should happen after this error: a person must act, retry later, or retry right away. */
 export type NextStep = 'user' | 'retry-later' | 'retry-now';
 
-/** Stable error codes. Add new ones at the end; never rename (they are documented). */
+/**
+ * Stable error codes. Add new ones at the end; never rename (they are documented). Each carries
+ * its HTTP status, what to do next, and a description: the README's error table is generated
+ * from this object (`npm run docs`), so the docs cannot drift from the code.
+ */
 export const ErrorCodes = {
-  /** Bad input to an API path: a field breaks a rule. */
-  INVALID_INPUT: { status: 400, next: 'user' },
-  /** The object asked for does not exist. */
-  NOT_FOUND: { status: 404, next: 'user' },
-  /** No token, a wrong token, or the token lacks the capability. */
-  PERMISSION_DENIED: { status: 403, next: 'user' },
-  /** The path exists but not with this operation. */
-  UNSUPPORTED_OPERATION: { status: 405, next: 'user' },
-  /** A compare-and-set lost a race; read again and retry. */
-  CONFLICT: { status: 409, next: 'retry-now' },
-  /** A body over the configured size cap. */
-  PAYLOAD_TOO_LARGE: { status: 413, next: 'user' },
-  /** A configuration needed for this step is missing. */
-  NOT_CONFIGURED: { status: 400, next: 'user' },
-  /** Git: authentication failed. */
-  GIT_AUTH: { status: 502, next: 'user' },
-  /** Git: the repository or branch does not exist. */
-  GIT_NOT_FOUND: { status: 502, next: 'user' },
-  /** Git: the host could not be reached. */
-  GIT_UNREACHABLE: { status: 502, next: 'retry-later' },
-  /** Git: a call took longer than its timeout. */
-  GIT_TIMEOUT: { status: 504, next: 'retry-later' },
-  /** Git: any other failure of the git command. */
-  GIT_FAILED: { status: 502, next: 'retry-later' },
-  /** The new tip does not descend from the last processed commit. */
-  NOT_A_DESCENDANT: { status: 409, next: 'user' },
-  /** Not enough valid signatures from trusted keys. */
-  SIGNATURES_INSUFFICIENT: { status: 409, next: 'user' },
-  /** A PGP key or signature could not be parsed or is unusable. */
-  PGP_INVALID: { status: 400, next: 'user' },
-  /** The target Vault refused or failed a request. */
-  VAULT_REQUEST_FAILED: { status: 502, next: 'retry-later' },
-  /** The target Vault could not be reached. */
-  VAULT_UNREACHABLE: { status: 502, next: 'retry-later' },
-  /** The container runtime failed (image missing, engine down). */
-  RUNNER_FAILED: { status: 502, next: 'retry-later' },
-  /** A command exited with a non-zero code. */
-  COMMAND_FAILED: { status: 409, next: 'retry-later' },
-  /** A run took longer than `task_timeout`. */
-  TASK_TIMEOUT: { status: 504, next: 'retry-later' },
-  /** An operator canceled the task. */
-  TASK_CANCELED: { status: 409, next: 'user' },
-  /** The storage backend failed. */
-  STORAGE_FAILED: { status: 503, next: 'retry-later' },
-  /** Anything we did not foresee; details are logged, never sent to the client. */
-  INTERNAL: { status: 500, next: 'retry-later' },
-} as const satisfies Record<string, { status: number; next: NextStep }>;
+  INVALID_INPUT: {
+    status: 400,
+    next: 'user',
+    description: 'Bad input to an API path: a field breaks a rule.',
+  },
+  NOT_FOUND: {
+    status: 404,
+    next: 'user',
+    description: 'The object asked for does not exist.',
+  },
+  PERMISSION_DENIED: {
+    status: 403,
+    next: 'user',
+    description: 'No token, a wrong token, or the token lacks the capability.',
+  },
+  UNSUPPORTED_OPERATION: {
+    status: 405,
+    next: 'user',
+    description: 'The path exists but not with this operation.',
+  },
+  CONFLICT: {
+    status: 409,
+    next: 'retry-now',
+    description: 'A compare-and-set lost a race; read again and retry.',
+  },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    next: 'user',
+    description: 'A body over the configured size cap.',
+  },
+  NOT_CONFIGURED: {
+    status: 400,
+    next: 'user',
+    description: 'A configuration needed for this step is missing.',
+  },
+  GIT_AUTH: {
+    status: 502,
+    next: 'user',
+    description: 'Git: authentication failed.',
+  },
+  GIT_NOT_FOUND: {
+    status: 502,
+    next: 'user',
+    description: 'Git: the repository or branch does not exist.',
+  },
+  GIT_UNREACHABLE: {
+    status: 502,
+    next: 'retry-later',
+    description: 'Git: the host could not be reached.',
+  },
+  GIT_TIMEOUT: {
+    status: 504,
+    next: 'retry-later',
+    description: 'Git: a call took longer than its timeout.',
+  },
+  GIT_FAILED: {
+    status: 502,
+    next: 'retry-later',
+    description: 'Git: any other failure of the git command.',
+  },
+  NOT_A_DESCENDANT: {
+    status: 409,
+    next: 'user',
+    description: 'The new tip does not descend from the last processed commit.',
+  },
+  SIGNATURES_INSUFFICIENT: {
+    status: 409,
+    next: 'user',
+    description: 'Not enough valid signatures from trusted keys.',
+  },
+  PGP_INVALID: {
+    status: 400,
+    next: 'user',
+    description: 'A PGP key or signature could not be parsed or is unusable.',
+  },
+  VAULT_REQUEST_FAILED: {
+    status: 502,
+    next: 'retry-later',
+    description: 'The target Vault refused or failed a request.',
+  },
+  VAULT_UNREACHABLE: {
+    status: 502,
+    next: 'retry-later',
+    description: 'The target Vault could not be reached.',
+  },
+  RUNNER_FAILED: {
+    status: 502,
+    next: 'retry-later',
+    description: 'The container runtime failed (image missing, engine down).',
+  },
+  COMMAND_FAILED: {
+    status: 409,
+    next: 'retry-later',
+    description: 'A command exited with a non-zero code.',
+  },
+  TASK_TIMEOUT: {
+    status: 504,
+    next: 'retry-later',
+    description: 'A run took longer than `task_timeout`.',
+  },
+  TASK_CANCELED: {
+    status: 409,
+    next: 'user',
+    description: 'An operator canceled the task.',
+  },
+  STORAGE_FAILED: {
+    status: 503,
+    next: 'retry-later',
+    description: 'The storage backend failed.',
+  },
+  INTERNAL: {
+    status: 500,
+    next: 'retry-later',
+    description: 'Anything we did not foresee; details are logged, never sent to the client.',
+  },
+} as const satisfies Record<string, { status: number; next: NextStep; description: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;
 

@@ -19,8 +19,19 @@ import {
 } from './http/auth.js';
 import type { Logger } from './logging.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import {
+  collectAtScrape,
+  createReadiness,
+  instrumentMirrors,
+  instrumentReceiver,
+  instrumentRunner,
+  instrumentRuntime,
+  instrumentSignaturePolicy,
+  instrumentVaultAccess,
+} from './metrics-wiring.js';
 import { createPipelineControl } from './pipeline/control.js';
 import { createMountRuntime, type MountRuntime } from './pipeline/mount-runtime.js';
+import { pipelineSignaturePolicy } from './pipeline/signature-policy.js';
 import { createOpenPgpKeyInspector, createOpenPgpVerifier } from './pgp/openpgp.js';
 import { createDockerRunner } from './runner/docker.js';
 import { createCronTicker, everySeconds } from './scheduler/cron-ticker.js';
@@ -100,22 +111,26 @@ export async function startService(
   const runtimes = new Map<string, MountRuntime>();
   const services = new Map<string, ApiServices>();
   for (const mount of cfg.mounts) {
-    const vaultAccess = createVaultAccessService({ logger: logger.child({ mount }) });
-    runtimes.set(
+    // Metrics are decorators at our interfaces, one set per mount (see metrics-wiring.ts).
+    const vaultAccess = instrumentVaultAccess(
+      createVaultAccessService({ logger: logger.child({ mount }) }),
+      metrics,
       mount,
-      createMountRuntime({
-        mount,
-        store,
-        mirrors,
-        mirrorRoot: layout.mirrors,
-        verifier,
-        vaultAccess,
-        runner,
-        logger,
-        tempRoot: layout.runs,
-        networkMode: cfg.containerNetwork,
-      }),
     );
+    const runtime = createMountRuntime({
+      mount,
+      store,
+      mirrors: instrumentMirrors(mirrors, metrics, mount),
+      mirrorRoot: layout.mirrors,
+      verifier,
+      checkSignatures: instrumentSignaturePolicy(pipelineSignaturePolicy, metrics, mount),
+      vaultAccess,
+      runner: instrumentRunner(runner, metrics, mount),
+      logger,
+      tempRoot: layout.runs,
+      networkMode: cfg.containerNetwork,
+    });
+    runtimes.set(mount, instrumentRuntime(runtime, metrics));
     services.set(mount, { keyInspector, vaultAccess });
   }
   for (const rt of runtimes.values()) await rt.start();
@@ -129,13 +144,18 @@ export async function startService(
   for (const [mount, s] of services) services.set(mount, { ...s, pipeline });
 
   const forwarder = createForwarder(logger);
-  const receiver = createWebhookReceiver({
+  const receiver = instrumentReceiver(
+    createWebhookReceiver({
+      endpoints,
+      poller: scheduler,
+      deduper: createDeliveryDeduper(),
+      forwarder,
+      logger,
+    }),
     endpoints,
-    poller: scheduler,
-    deduper: createDeliveryDeduper(),
-    forwarder,
-    logger,
-  });
+    metrics,
+  );
+  collectAtScrape(metrics, { mounts: () => runtimes.keys(), scheduler, forwards: forwarder });
 
   const app = buildApp({
     store,
@@ -149,6 +169,8 @@ export async function startService(
     logger,
     webhooks: { receiver },
     metrics,
+    // Ready when the Docker engine answers and the store can be read (answer cached 5 s).
+    ready: createReadiness({ runner, store: rawStore }),
   });
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
   scheduler.start();

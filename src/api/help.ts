@@ -48,11 +48,19 @@ export function helpText(d: PathDescriptor, requestPath?: string): string {
   return lines.join('\n');
 }
 
-/** A Markdown section for one path (for the README reference generator). */
+/** Text safe inside one Markdown table cell (no pipes, no line breaks). */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+}
+
+/**
+ * A Markdown section for one path (for the README reference generator): synopsis, operations,
+ * description and a table of fields with type, default, whether required, whether write-only.
+ */
 export function helpMarkdown(d: PathDescriptor, title: string): string {
   const rows = Object.entries(d.fields).map(
     ([name, spec]) =>
-      `| \`${name}\` | ${spec.type} | ${spec.default === undefined ? (spec.required ? 'required' : '') : `\`${formatDefault(spec.default)}\``} | ${spec.description.replace(/\|/g, '\\|')} |`,
+      `| \`${name}\` | ${spec.type} | ${spec.default === undefined ? '' : `\`${cell(formatDefault(spec.default))}\``} | ${spec.required ? 'yes' : ''} | ${spec.sensitive ? 'yes' : ''} | ${cell(spec.description)} |`,
   );
   return [
     `### \`${title}\``,
@@ -62,7 +70,12 @@ export function helpMarkdown(d: PathDescriptor, title: string): string {
     d.description,
     '',
     ...(rows.length > 0
-      ? ['| field | type | default | description |', '|---|---|---|---|', ...rows, '']
+      ? [
+          '| field | type | default | required | write-only | description |',
+          '|---|---|---|---|---|---|',
+          ...rows,
+          '',
+        ]
       : []),
   ].join('\n');
 }
