@@ -13,6 +13,8 @@ import { loadServiceConfig, type ServiceConfig } from './config/service-config.j
 import { isAppError } from './errors.js';
 import { createLogger, type Logger } from './logging.js';
 import { startService } from './service.js';
+import { copyStore } from './storage/copy.js';
+import { openDataDirStore, openKvStore } from './storage/open.js';
 
 /** Usage text of the CLI. */
 export const USAGE = `Usage:
@@ -21,6 +23,7 @@ export const USAGE = `Usage:
                      [--container-network MODE] [--docker-socket PATH]
                      [--flux-recv-config FILE] [--tick-seconds N]
   flant-gitops hook-url --secret-file FILE
+  flant-gitops copy-store --to vault-kv|files [--data-dir DIR] [--kv-… options]
   flant-gitops --help
 
 Options (each also from the environment; flags win):
@@ -79,6 +82,49 @@ async function hookUrl(args: readonly string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * `flant-gitops copy-store --to vault-kv|files [--data-dir DIR] [--kv-… flags]`: copy every key
+ * between the data dir's file store and a Vault KV v2 store (both ways, idempotent). Values are
+ * never printed; the report is a count.
+ */
+async function copyStoreCommand(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const i = args.indexOf('--to');
+  const to = i >= 0 ? args[i + 1] : undefined;
+  if (to !== 'vault-kv' && to !== 'files') {
+    process.stderr.write(`copy-store: --to must be vault-kv or files\n\n${USAGE}`);
+    return 2;
+  }
+  const rest = args.filter((_, j) => j !== i && j !== i + 1);
+  let cfg: ServiceConfig;
+  try {
+    cfg = loadServiceConfig([...rest, '--storage', 'vault-kv'], env);
+  } catch (e) {
+    const errors = configErrors(e);
+    process.stderr.write(`invalid configuration:\n${errors.map((x) => `  - ${x}`).join('\n')}\n`);
+    return 2;
+  }
+  if (cfg.storage.kind !== 'vault-kv') return 2;
+  const files = await openDataDirStore(cfg.dataDir);
+  const kv = openKvStore(cfg.storage);
+  const [from, into] = to === 'vault-kv' ? [files, kv] : [kv, files];
+  try {
+    const r = await copyStore(from, into);
+    process.stdout.write(
+      `copied to ${to}: ${r.keys} keys, ${r.written} written, ${r.unchanged} already equal\n`,
+    );
+    return 0;
+  } catch (e) {
+    process.stderr.write(`copy-store failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+function configErrors(e: unknown): string[] {
+  return isAppError(e) && Array.isArray(e.details?.['errors'])
+    ? (e.details['errors'] as string[])
+    : [String(e)];
+}
+
 /** Run the CLI with `argv` (without node and script); returns the process exit code. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [command, ...rest] = argv;
@@ -87,6 +133,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return command === undefined ? 2 : 0;
   }
   if (command === 'hook-url') return hookUrl(rest);
+  if (command === 'copy-store') return copyStoreCommand(rest, env);
   if (command !== 'serve') {
     process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
     return 2;
@@ -99,10 +146,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   try {
     cfg = loadServiceConfig(rest, env);
   } catch (e) {
-    const errors =
-      isAppError(e) && Array.isArray(e.details?.['errors'])
-        ? (e.details['errors'] as string[])
-        : [String(e)];
+    const errors = configErrors(e);
     process.stderr.write(
       `invalid configuration:\n${errors.map((x) => `  - ${x}`).join('\n')}\n\n${USAGE}`,
     );
