@@ -79,30 +79,43 @@ svc read "$MOUNT/configure"
 
 step "poll and follow the task"
 svc write -f "$MOUNT/poll" >/dev/null
-field() { svc read -field="$1" "$MOUNT/$2" 2>/dev/null || true; }
+field() { svc read -field="$1" "$MOUNT/$2" </dev/null 2>/dev/null || true; }
+# One read of the status as "key=value" lines (null values print as empty).
+status_lines() {
+  svc read -format=json "$MOUNT/status" </dev/null 2>/dev/null | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const d = s.trim() ? JSON.parse(s).data ?? {} : {};
+      for (const [k, v] of Object.entries(d)) console.log(`${k}=${v ?? ""}`);
+    });'
+}
 done_ok=
 for _ in $(seq 1 240); do
-  [ "$(field last_successful_commit status)" = "$SHA" ] && { done_ok=1; break; }
-  if [ "$(field last_poll_outcome status)" = failed ] && [ "$(field running_task status)" = "<nil>" ] \
-    && [ "$(field queued_task status)" = "<nil>" ]; then
-    break
+  st=$(status_lines)
+  get() { printf '%s\n' "$st" | sed -n "s/^$1=//p"; }
+  # The commit is recorded a moment before its task is marked done: wait until nothing runs.
+  if [ -z "$(get running_task)" ] && [ -z "$(get queued_task)" ]; then
+    [ "$(get last_successful_commit)" = "$SHA" ] && { done_ok=1; break; }
+    [ "$(get last_poll_outcome)" = failed ] && break
   fi
   sleep 0.5
 done
-# Show the first task that succeeded on $SHA: the one that ran it.
-TASK=$(svc list -format=json "$MOUNT/task" | node -e '
+# Show the task that ran $SHA: the one whose log shows the deployment.
+TASK=
+for id in $(svc list -format=json "$MOUNT/task" </dev/null | node -e '
   let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-    const keys = s.trim() ? JSON.parse(s) : [];
-    process.stdout.write(keys.join("\n"));
-  });' | while read -r id; do
-    printf '%s %s %s %s\n' "$(field modified "task/$id")" "$(field commit "task/$id")" \
-      "$(field status "task/$id")" "$id"
-  done | sort | awk -v sha="$SHA" '$2 == sha && $3 == "SUCCEEDED" && t == "" { t = $4 } END { print t }')
+    for (const k of s.trim() ? JSON.parse(s) : []) console.log(k);
+  });'); do
+  if [ "$(field commit "task/$id")" = "$SHA" ] && [ "$(field status "task/$id")" = SUCCEEDED ] \
+    && svc read -field=result "$MOUNT/task/$id/log" limit=0 </dev/null 2>/dev/null | grep -q "commit: $SHA"; then
+    TASK=$id
+    break
+  fi
+done
 if [ -n "$TASK" ]; then
   echo "task $TASK"
   svc read -field=result "$MOUNT/task/$TASK/log" limit=0
   echo
   svc read "$MOUNT/task/$TASK"
 fi
-[ -n "$done_ok" ] || { echo "enable: $SHA was not deployed: $(field last_poll_reason status)" >&2; exit 1; }
+[ -n "$done_ok" ] || { echo "enable: $SHA was not deployed: $(get last_poll_reason)" >&2; exit 1; }
 echo "deployed $SHA"

@@ -1,14 +1,14 @@
 /**
- * Composition of one running service from its frozen config: the concrete adapters (file store,
+ * Composition of one running service from its frozen config: the concrete adapters (file or KV store,
  * simple-git mirrors, openpgp.js, node-vault, dockerode, node-cron), one runtime per mount, the
  * scheduler, the webhook receiver, metrics and the HTTP app. main.ts calls `startService`; the
  * end-to-end tests call it too, in-process, so they exercise exactly what users run.
  */
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { ApiServices } from './api/types.js';
+import { dataLayout, loadOrCreateInstanceId } from './config/data-layout.js';
 import type { ServiceConfig } from './config/service-config.js';
 import { SimpleGitMirrorFactory } from './git/index.js';
 import {
@@ -36,7 +36,8 @@ import { createOpenPgpKeyInspector, createOpenPgpVerifier } from './pgp/openpgp.
 import { createDockerRunner } from './runner/docker.js';
 import { createCronTicker, everySeconds } from './scheduler/cron-ticker.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
-import { openFileStore } from './storage/file-store.js';
+import { createReplicaCoordinator, type ReplicaCoordinator } from './replicas/coordinator.js';
+import { openConfiguredStore } from './storage/open.js';
 import type { Store } from './storage/store.js';
 import { createVaultAccessService } from './vault/access.js';
 import { createDeliveryDeduper } from './webhook/dedupe.js';
@@ -57,15 +58,6 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** Where the service keeps what it owns below its data directory. */
-export function dataLayout(dataDir: string): { store: string; mirrors: string; runs: string } {
-  return {
-    store: join(dataDir, 'store'),
-    mirrors: join(dataDir, 'mirrors'),
-    runs: join(dataDir, 'runs'),
-  };
-}
-
 async function buildAuthorizer(cfg: ServiceConfig, logger: Logger): Promise<Authorizer> {
   if (cfg.auth.mode === 'delegated') {
     logger.info({ vaultAddr: cfg.auth.vaultAddr }, 'authorization delegated to vault');
@@ -76,7 +68,7 @@ async function buildAuthorizer(cfg: ServiceConfig, logger: Logger): Promise<Auth
 
 /** Options that tests may set; production uses the defaults. */
 export interface StartOptions {
-  /** Use this store instead of the file store under the data dir. */
+  /** Use this store instead of the one the config names. */
   readonly store?: Store;
   readonly metrics?: Metrics;
 }
@@ -90,7 +82,8 @@ export async function startService(
   const layout = dataLayout(cfg.dataDir);
   await mkdir(layout.runs, { recursive: true, mode: 0o700 });
   await mkdir(layout.mirrors, { recursive: true, mode: 0o700 });
-  const rawStore = opts.store ?? (await openFileStore(layout.store));
+  const rawStore = opts.store ?? (await openConfiguredStore(cfg));
+  const instanceId = await loadOrCreateInstanceId(cfg.dataDir);
   const metrics = opts.metrics ?? createMetrics({ processMetrics: true });
 
   const endpoints = createEndpointDirectory({
@@ -129,25 +122,53 @@ export async function startService(
       logger,
       tempRoot: layout.runs,
       networkMode: cfg.containerNetwork,
+      instanceId,
     });
     runtimes.set(mount, instrumentRuntime(runtime, metrics));
     services.set(mount, { keyInspector, vaultAccess });
   }
-  for (const rt of runtimes.values()) await rt.start();
 
+  // With a shared KV store several replicas may serve the same mounts: only the holder of a
+  // mount's lease polls and runs it. With the file store this process owns every mount.
+  let coordinator: ReplicaCoordinator | undefined;
+  const active = (): ReadonlyMap<string, MountRuntime> =>
+    coordinator === undefined
+      ? runtimes
+      : new Map([...runtimes].filter(([m]) => coordinator?.holds(m)));
   const scheduler = createScheduler({
-    targets: () => runtimes,
+    targets: active,
     ticker: createCronTicker(everySeconds(cfg.tickSeconds)),
     logger,
   });
-  const pipeline = createPipelineControl({ scheduler, runtime: (m) => runtimes.get(m) });
+  if (cfg.storage.kind === 'vault-kv') {
+    coordinator = createReplicaCoordinator({
+      store: rawStore,
+      mounts: cfg.mounts,
+      holder: cfg.replicaId,
+      ttlMs: cfg.leaseTtlSeconds * 1000,
+      logger,
+      // A won lease: recover what a dead holder left, then poll at once (at-least-once).
+      onAcquire: async (mount) => {
+        await runtimes.get(mount)?.start();
+        scheduler.requestPoll(mount, 'lease won');
+      },
+      onPoll: (mount, reason) => scheduler.requestPoll(mount, reason),
+    });
+  } else {
+    for (const rt of runtimes.values()) await rt.start();
+  }
+  const poller = coordinator ?? scheduler;
+  const pipeline = createPipelineControl({
+    scheduler: { ...scheduler, requestPoll: (m, r) => poller.requestPoll(m, r) },
+    runtime: (m) => runtimes.get(m),
+  });
   for (const [mount, s] of services) services.set(mount, { ...s, pipeline });
 
   const forwarder = createForwarder(logger);
   const receiver = instrumentReceiver(
     createWebhookReceiver({
       endpoints,
-      poller: scheduler,
+      poller,
       deduper: createDeliveryDeduper(),
       forwarder,
       logger,
@@ -174,8 +195,16 @@ export async function startService(
   });
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
   scheduler.start();
+  coordinator?.start();
   logger.info(
-    { address, mounts: cfg.mounts, dataDir: cfg.dataDir, auth: cfg.auth.mode },
+    {
+      address,
+      mounts: cfg.mounts,
+      dataDir: cfg.dataDir,
+      auth: cfg.auth.mode,
+      storage: cfg.storage.kind,
+      ...(coordinator ? { replica: cfg.replicaId } : {}),
+    },
     'listening',
   );
   return {
@@ -187,6 +216,7 @@ export async function startService(
     async stop() {
       await app.close();
       await scheduler.stop();
+      await coordinator?.stop();
       await forwarder.idle();
     },
   };

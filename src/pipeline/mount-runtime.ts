@@ -24,6 +24,7 @@ import { createTaskManager, type TaskManager } from '../tasks/task-manager.js';
 import type { StoredTask } from '../tasks/task-record.js';
 import type { VaultAccessService } from '../vault/types.js';
 import { runPipeline } from './pipeline.js';
+import { runLabels } from './steps-run.js';
 import { pipelineSignaturePolicy } from './signature-policy.js';
 import type { RunOutcome, SignaturePolicy } from './run-context.js';
 import { readPollState, summarise } from './summarise.js';
@@ -48,6 +49,11 @@ export interface MountRuntimeOptions {
   readonly tempRoot?: string;
   /** Docker network mode of the run's containers; default `host` (reaches a Vault on loopback). */
   readonly networkMode?: string;
+  /**
+   * Identity of this service instance, stable across restarts (kept in its data dir); its
+   * containers carry it, and the start-up sweep removes only its own. Default 'default'.
+   */
+  readonly instanceId?: string;
   readonly logLimitChars?: number;
   readonly logFlushMs?: number;
 }
@@ -126,6 +132,7 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
           now,
           tempRoot: opts.tempRoot ?? tmpdir(),
           networkMode: opts.networkMode ?? 'host',
+          instanceId: opts.instanceId ?? 'default',
         },
         { config, task: running, timeoutSeconds },
       );
@@ -146,7 +153,7 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     async start() {
       await tasks.recover();
       try {
-        const removed = await opts.runner.sweep({ 'flant-gitops.mount': mount });
+        const removed = await opts.runner.sweep(runLabels(opts.instanceId ?? 'default', mount));
         if (removed > 0) logger.info({ removed }, 'leftover containers removed');
       } catch (e) {
         logger.warn({ err: String(e) }, 'leftover containers could not be swept');

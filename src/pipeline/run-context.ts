@@ -57,6 +57,8 @@ export interface PipelineDeps {
   readonly tempRoot: string;
   /** Containers run only with `host` (reach a loopback Vault) or `none`. */
   readonly networkMode: string;
+  /** This service instance's id (labels its containers). */
+  readonly instanceId: string;
 }
 
 /** What one run was asked to do. */

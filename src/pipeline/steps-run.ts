@@ -14,9 +14,17 @@ import { progress, type RunInput, type Step } from './run-context.js';
 /** Where the container finds the target Vault's CA (read-only). */
 export const VAULT_CA_CONTAINER_PATH = '/run/flant-gitops/vault-ca.pem';
 
-/** Labels that name the mount and task of a container (the runner sweeps leftovers by them). */
-export function runLabels(mount: string, task: string): Record<string, string> {
-  return { 'flant-gitops.mount': mount, 'flant-gitops.task': task };
+/**
+ * Labels that name the service instance, mount and task of a container. The runner sweeps
+ * leftovers by instance and mount, so services sharing one Docker engine (replicas, tests) never
+ * remove each other's running containers.
+ */
+export function runLabels(instance: string, mount: string, task?: string): Record<string, string> {
+  return {
+    'flant-gitops.instance': instance,
+    'flant-gitops.mount': mount,
+    ...(task === undefined ? {} : { 'flant-gitops.task': task }),
+  };
 }
 
 /** The configured image must be present before any token is minted. */
@@ -135,7 +143,7 @@ export const runCommands: Step = {
         worktree,
         env,
         files,
-        labels: runLabels(deps.mount, input.task.uuid),
+        labels: runLabels(deps.instanceId, deps.mount, input.task.uuid),
         networkMode: deps.networkMode,
         timeoutMs: input.timeoutSeconds * 1000,
         signal: input.task.signal,

@@ -12,7 +12,7 @@ import { commitFile, createRepoPair, push, type RepoPair } from '../helpers/git-
 import { waitFor } from '../helpers/net.js';
 import { spawnService, type ServiceProcess } from '../helpers/service-process.js';
 
-const MOUNT = 'flant_gitops';
+const MOUNT = 'e2e_crash';
 const image = inject('testImage');
 let repo: RepoPair;
 let dataDir: string;
@@ -68,7 +68,7 @@ afterAll(async () => {
 
 describe('kill -9 during a run', () => {
   it('cancels the stale task, removes its container and processes the commit after restart', async () => {
-    const first = await spawnService(dataDir);
+    const first = await spawnService(dataDir, ['--mount', MOUNT]);
     svc = first;
     await configure(first, ['echo started', 'sleep 120']);
     expect((await api(first, 'PUT', 'poll', {})).status).toBeLessThan(300);
@@ -84,7 +84,7 @@ describe('kill -9 during a run', () => {
     await first.kill9();
     expect(containers().length).toBeGreaterThan(0); // the orphan outlives the killed service
 
-    const second = await spawnService(dataDir);
+    const second = await spawnService(dataDir, ['--mount', MOUNT]);
     svc = second;
     const stale = await api(second, 'GET', `task/${taskId}`);
     expect(stale.data.status).toBe('CANCELED');

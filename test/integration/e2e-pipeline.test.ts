@@ -25,7 +25,7 @@ import { waitFor } from '../helpers/net.js';
 import { bao, type BaoResult } from '../helpers/openbao.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 
-const MOUNT = 'flant_gitops';
+const MOUNT = 'e2e_pipeline';
 const openbao = inject('openbao');
 const image = inject('testImage');
 const suffix = randomBytes(4).toString('hex');
@@ -175,7 +175,7 @@ path "secret/data/${secretPath}" { capabilities = ["read"] }
   await commitFile(repo, 'deploy.sh', DEPLOY, { sign: { home, key } });
   await signedCommit('message.txt', 'first deployment\n');
 
-  svc = await startTestService();
+  svc = await startTestService({ mounts: [MOUNT] });
   ok(
     await cli([
       'write',

@@ -33,7 +33,7 @@ function run(
 
 beforeAll(async () => {
   openbao = await startOpenBao({ token: 'walkthrough-root-token' });
-  svc = await startTestService();
+  svc = await startTestService({ mounts: ['walkthrough'] });
   devDir = await mkdtemp(join(tmpdir(), 'fg-walkthrough-'));
   await writeFile(
     join(devDir, 'env'),
@@ -65,6 +65,7 @@ describe('README walkthrough (make enable)', () => {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: devDir,
       FLANT_GITOPS_DEV_DIR: devDir,
+      MOUNT: 'walkthrough',
     });
     expect(r.code, r.out).toBe(0);
     expect(r.out).toContain('"greeting": "hello from OpenBao"');

@@ -211,7 +211,11 @@ describe('the run', () => {
       GIT_COMMIT: C2,
       GIT_BRANCH: 'main',
     });
-    expect(spec?.labels).toEqual({ 'flant-gitops.mount': MOUNT, 'flant-gitops.task': t.uuid });
+    expect(spec?.labels).toEqual({
+      'flant-gitops.instance': 'default',
+      'flant-gitops.mount': MOUNT,
+      'flant-gitops.task': t.uuid,
+    });
     expect(spec?.timeoutMs).toBe(90_000);
     expect(spec?.commands).toEqual(config().commands);
     expect(spec?.networkMode).toBe('host');
