@@ -22,7 +22,11 @@ export interface ServiceProcess {
 }
 
 /** Start `flant-gitops serve` on a free loopback port with `dataDir`; waits for /healthz. */
-export async function spawnService(dataDir: string, args: string[] = []): Promise<ServiceProcess> {
+export async function spawnService(
+  dataDir: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<ServiceProcess> {
   const port = await freePort();
   const addr = `http://127.0.0.1:${port}`;
   const child = spawn(
@@ -42,7 +46,11 @@ export async function spawnService(dataDir: string, args: string[] = []): Promis
       '1',
       ...args,
     ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'test' } },
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_ENV: 'test', ...env },
+    },
   );
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
