@@ -24,7 +24,8 @@ svc() { BAO_ADDR=$SERVICE_ADDR VAULT_ADDR=$SERVICE_ADDR BAO_TOKEN=$(cat "$SERVIC
 step() { printf '\n== %s\n' "$*"; }
 
 step "OpenBao: AppRole, policy, role and a demo secret"
-obao auth list -format=json | grep -q '"approle/"' || obao auth enable approle >/dev/null
+AUTH_MOUNTS=$(obao auth list -format=json)
+case $AUTH_MOUNTS in *'"approle/"'*) ;; *) obao auth enable approle >/dev/null ;; esac
 obao policy write flant-gitops - >/dev/null <<'HCL'
 path "auth/approle/login" { capabilities = ["create", "update"] }
 path "auth/approle/role/flant-gitops/secret-id" { capabilities = ["create", "update"] }
