@@ -2,7 +2,7 @@
  * Run the service as a real separate process (`node --import tsx src/main.ts serve …`), for
  * tests that must kill it (kill -9) and start it again on the same data directory.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT } from './bench.js';
@@ -88,4 +88,31 @@ export async function spawnService(
       }
     },
   };
+}
+
+/** A Vault-style call to a mount of a service (process or in-process): status and `data`. */
+export async function mountApi(
+  s: { readonly addr: string; readonly token: string },
+  mount: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; data: Record<string, unknown> }> {
+  const res = await fetch(`${s.addr}/v1/${mount}/${path}`, {
+    method,
+    headers: { 'x-vault-token': s.token, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  const json = text ? (JSON.parse(text) as { data?: Record<string, unknown> }) : {};
+  return { status: res.status, data: json.data ?? {} };
+}
+
+/** Ids of the containers (running or not) labelled with `mount`. */
+export function mountContainers(mount: string): string[] {
+  return execFileSync('docker', ['ps', '-aq', '--filter', `label=flant-gitops.mount=${mount}`], {
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter(Boolean);
 }

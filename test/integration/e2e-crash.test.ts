@@ -10,7 +10,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { commitFile, createRepoPair, push, type RepoPair } from '../helpers/git-repo.js';
 import { waitFor } from '../helpers/net.js';
-import { spawnService, type ServiceProcess } from '../helpers/service-process.js';
+import {
+  mountApi,
+  mountContainers,
+  spawnService,
+  type ServiceProcess,
+} from '../helpers/service-process.js';
 
 const MOUNT = 'e2e_crash';
 const image = inject('testImage');
@@ -18,29 +23,10 @@ let repo: RepoPair;
 let dataDir: string;
 let svc: ServiceProcess | undefined;
 
-async function api(
-  s: ServiceProcess,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; data: Record<string, unknown> }> {
-  const res = await fetch(`${s.addr}/v1/${MOUNT}/${path}`, {
-    method,
-    headers: { 'x-vault-token': s.token, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  const json = text ? (JSON.parse(text) as { data?: Record<string, unknown> }) : {};
-  return { status: res.status, data: json.data ?? {} };
-}
+const api = (s: ServiceProcess, method: string, path: string, body?: unknown) =>
+  mountApi(s, MOUNT, method, path, body);
 
-function containers(): string[] {
-  return execFileSync('docker', ['ps', '-aq', '--filter', `label=flant-gitops.mount=${MOUNT}`], {
-    encoding: 'utf8',
-  })
-    .split('\n')
-    .filter(Boolean);
-}
+const containers = (): string[] => mountContainers(MOUNT);
 
 async function configure(s: ServiceProcess, commands: string[]): Promise<void> {
   const r = await api(s, 'PUT', 'configure', {

@@ -21,7 +21,12 @@ import {
 import { commitFile, createRepoPair, push, type RepoPair } from '../helpers/git-repo.js';
 import { freePort, waitFor } from '../helpers/net.js';
 import { bao } from '../helpers/openbao.js';
-import { spawnService, type ServiceProcess } from '../helpers/service-process.js';
+import {
+  mountApi,
+  mountContainers,
+  spawnService,
+  type ServiceProcess,
+} from '../helpers/service-process.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 const MOUNT = 'replicated';
@@ -70,21 +75,8 @@ async function startReplica(id: 'A' | 'B'): Promise<ServiceProcess> {
   return p;
 }
 
-async function api(
-  s: ServiceProcess,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; data: Record<string, unknown> }> {
-  const res = await fetch(`${s.addr}/v1/${MOUNT}/${path}`, {
-    method,
-    headers: { 'x-vault-token': s.token, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  const json = text ? (JSON.parse(text) as { data?: Record<string, unknown> }) : {};
-  return { status: res.status, data: json.data ?? {} };
-}
+const api = (s: ServiceProcess, method: string, path: string, body?: unknown) =>
+  mountApi(s, MOUNT, method, path, body);
 
 async function leaseHolder(): Promise<string | undefined> {
   const r = await bao(openbao, [
@@ -112,13 +104,7 @@ async function signedPush(content: string, sleepSeconds = '0.3'): Promise<string
   return id;
 }
 
-function containers(): string[] {
-  return execFileSync('docker', ['ps', '-aq', '--filter', `label=flant-gitops.mount=${MOUNT}`], {
-    encoding: 'utf8',
-  })
-    .split('\n')
-    .filter(Boolean);
-}
+const containers = (): string[] => mountContainers(MOUNT);
 
 beforeAll(async () => {
   const r = await bao(openbao, ['secrets', 'enable', `-path=${kvMount}`, 'kv-v2']);

@@ -5,6 +5,7 @@ import {
   parseRefLines,
   planFetch,
   sameRefs,
+  storedRefIds,
   trackedRefNames,
 } from '../../src/git/refs.js';
 
@@ -99,5 +100,42 @@ describe('notePathCandidates', () => {
     expect(paths[2]).toBe(`01/23/${id.slice(4)}`);
     expect(paths.every((p) => p.replace(/\//g, '') === id)).toBe(true);
     expect(paths).toHaveLength(19);
+  });
+});
+
+describe('storedRefIds (the ref files of the mirror, read without a git process)', () => {
+  const A = 'a'.repeat(40);
+  const B = 'b'.repeat(40);
+  const C = 'c'.repeat(40);
+  const packed = `# pack-refs with: peeled fully-peeled sorted \n${A} refs/heads/main\n${B} refs/tags/latest-signature\n^${C}\n`;
+  const wanted = ['refs/heads/main', 'refs/notes/signatures', 'refs/tags/latest-signature'];
+  it.each([
+    {
+      name: 'packed refs only; peeled lines are skipped',
+      loose: new Map<string, string | undefined>(),
+      text: packed,
+      want: [
+        ['refs/heads/main', A],
+        ['refs/tags/latest-signature', B],
+      ],
+    },
+    {
+      name: 'a loose ref wins over its packed line',
+      loose: new Map([['refs/heads/main', `${C}\n`]]),
+      text: packed,
+      want: [
+        ['refs/heads/main', C],
+        ['refs/tags/latest-signature', B],
+      ],
+    },
+    { name: 'nothing stored', loose: new Map<string, string | undefined>(), text: '', want: [] },
+  ])('$name', ({ loose, text, want }) => {
+    expect([...(storedRefIds(wanted, loose, text) ?? new Map()).entries()]).toEqual(want);
+  });
+  it('gives up (undefined) on a symbolic or torn loose ref, so git is asked instead', () => {
+    expect(storedRefIds(wanted, new Map([['refs/heads/main', 'ref: refs/heads/x\n']]), '')).toBe(
+      undefined,
+    );
+    expect(storedRefIds(wanted, new Map([['refs/heads/main', '']]), packed)).toBe(undefined);
   });
 });
