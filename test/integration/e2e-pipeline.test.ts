@@ -240,10 +240,23 @@ describe('end to end: a signed commit deploys', () => {
     expect(ourContainers()).toEqual([]);
   });
 
-  it('an unchanged tip is up to date: nothing runs', async () => {
-    const t = await pollAndWait();
-    expect(t.status).toBe('SUCCEEDED');
-    expect(await taskLog(t.uuid as string)).not.toContain('message:');
+  it('an unchanged tip is up to date: recorded in status, no task added, nothing runs', async () => {
+    const keys = async (): Promise<string[]> =>
+      ((await api('GET', 'task?list=true')).json?.data?.keys ?? []) as string[];
+    const tasksBefore = await keys();
+    const before = await status();
+    ok(await cli(['write', '-f', `${MOUNT}/poll`]));
+    await waitFor(
+      'the poll to be recorded',
+      async () => (await status()).last_poll_at !== before.last_poll_at,
+      30_000,
+    );
+    const after = await status();
+    expect(after.last_poll_outcome).toBe('up-to-date');
+    expect(after.remote_tip).toBe(before.last_successful_commit);
+    expect(after.last_successful_commit).toBe(before.last_successful_commit);
+    expect(await keys()).toEqual(tasksBefore);
+    expect(ourContainers()).toEqual([]);
   });
 
   it('a failing command fails the task with its exit code; the commit is not recorded and is retried', async () => {
@@ -336,6 +349,55 @@ describe('end to end: a signed commit deploys', () => {
     );
     const logs = svc.logs();
     expect(logs).not.toContain(secret);
+  });
+
+  it('200 GitHub deliveries within a second cause at most two polls, never overlapping; a replay none', async () => {
+    const secret = randomBytes(24).toString('hex');
+    ok(await cli(['write', `${MOUNT}/configure/webhook/gh`, 'source=github', `secret=${secret}`]));
+    const hookPath = ok(await cli(['read', '-field=hook_path', `${MOUNT}/configure/webhook/gh`]));
+    await signedCommit('message.txt', 'burst\n');
+    const listTasks = async () =>
+      ((await api('GET', 'task?list=true')).json.data?.keys ?? []) as string[];
+    await waitFor('no task running', async () => (await status()).running_task === null, 60_000);
+    const before = new Set(await listTasks());
+    const body = JSON.stringify({ ref: 'refs/heads/main', after: '0'.repeat(40) });
+    const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+    const deliver = (id: string) =>
+      fetch(`${svc.addr}${hookPath}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-github-event': 'push',
+          'x-github-delivery': id,
+          'x-hub-signature-256': signature,
+        },
+        body,
+      }).then((r) => r.status);
+    const codes = await Promise.all(Array.from({ length: 200 }, (_, i) => deliver(`burst-${i}`)));
+    expect(codes.every((c) => c === 202)).toBe(true);
+    await waitFor(
+      'the burst to be handled',
+      async () => {
+        const st = await status();
+        return st.running_task === null && st.queued_task === null;
+      },
+      60_000,
+    );
+    await svc.service.scheduler.whenIdle();
+    const created = (await listTasks()).filter((k) => !before.has(k));
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    expect(created.length).toBeLessThanOrEqual(2);
+    const spans = (await Promise.all(created.map((id) => task(id))))
+      .map((t) => [Date.parse(t.created ?? ''), Date.parse(t.modified ?? '')] as const)
+      .sort((x, y) => x[0] - y[0]);
+    for (let i = 1; i < spans.length; i++) {
+      expect(spans[i]?.[0]).toBeGreaterThanOrEqual(spans[i - 1]?.[1] ?? Infinity);
+    }
+    // A replayed delivery id is answered but polls nothing.
+    const settled = new Set(await listTasks());
+    expect(await deliver('burst-7')).toBe(202);
+    await svc.service.scheduler.whenIdle();
+    expect((await listTasks()).filter((k) => !settled.has(k))).toEqual([]);
   });
 
   it('no secret reaches the service log', () => {
