@@ -5,12 +5,9 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { StorageKeys, type StoredConfiguration } from '../config/stored.js';
+import { isValidBranchName, parseGitUrl } from '../git/url.js';
 import { commaListField, durationField, intField, parseFields, stringField } from './fields.js';
 import type { PathDescriptor } from './types.js';
-
-/** git URL forms accepted by git itself: URL schemes, scp-style `user@host:path`, local paths. */
-const GIT_URL =
-  /^(?:(?:https?|ssh|git|file|git\+ssh|ssh\+git):\/\/\S+|[\w.-]+@[\w.-]+:\S+|\/\S*|\.{1,2}\/\S*|~\S*)$/;
 
 /** `REPO[:TAG]@sha256:<64hex>` or a local image id `sha256:<64hex>`. */
 const PINNED_IMAGE =
@@ -27,18 +24,22 @@ function checkCommands(list: readonly string[]): string | undefined {
 
 /** The body of a `configure` write; absent optional fields take their defaults. */
 export const Configuration = z.strictObject({
+  // The same rules the git adapter applies when it opens the mirror, so a write that passes
+  // here cannot fail there; a password in the URL would be readable back, so it is refused.
   git_repo_url: stringField({
-    check: (s) =>
-      GIT_URL.test(s.trim())
-        ? undefined
-        : 'must be a git URL (https://, ssh://, git://, file://, user@host:path or a local path)',
+    check: (s) => {
+      const url = parseGitUrl(s);
+      if (!url) {
+        return 'must be a git URL (https://, ssh://, git://, file://, user@host:path or an absolute path)';
+      }
+      return url.hasPassword
+        ? 'must not carry a password (write it to configure/git_credential)'
+        : undefined;
+    },
   }),
   git_branch_name: stringField({
     default: 'main',
-    check: (s) =>
-      s !== '' && !/[\s~^:?*[\\]|\.\.|^[-/]|\/$|\.lock$|@\{/.test(s)
-        ? undefined
-        : 'must be a valid branch name',
+    check: (s) => (isValidBranchName(s) ? undefined : 'must be a valid branch name'),
   }),
   git_poll_period: durationField({ default: 300 }),
   required_number_of_verified_signatures_on_commit: intField({ default: 0, min: 0 }),

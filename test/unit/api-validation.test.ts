@@ -19,6 +19,24 @@ const BAD: readonly [string, string, Record<string, unknown>, readonly string[]]
     ['git_repo_url: must be a git URL'],
   ],
   [
+    'configure with a password inside the git URL',
+    'configure',
+    { ...goodBody('configure'), git_repo_url: 'https://deployer:hunter2@git.example.com/a.git' },
+    ['git_repo_url: must not carry a password'],
+  ],
+  [
+    'configure with a remote-helper URL (ext:: runs commands)',
+    'configure',
+    { ...goodBody('configure'), git_repo_url: 'ext::sh -c touch% /tmp/pwned' },
+    ['git_repo_url: must be a git URL'],
+  ],
+  [
+    'configure with a branch name git refuses',
+    'configure',
+    { ...goodBody('configure'), git_branch_name: 'feature..x' },
+    ['git_branch_name: must be a valid branch name'],
+  ],
+  [
     'configure with an unpinned image',
     'configure',
     { ...goodBody('configure'), docker_image: 'alpine:3.20' },
