@@ -132,7 +132,7 @@ export async function benchNoChangePoll(
         absolute('ls-remotes per poll', '', lsRemotes / (reps + 2), '1', lsRemotes === reps + 2),
       ],
       notes: [
-        'Besides the ls-remote, a poll creates, starts and finishes a task record and writes poll_state in the file store.',
+        'Besides the ls-remote (the mirror factory opens the existing mirror: no git process), an up-to-date poll reads the configuration and last_successful_commit and writes poll_state once, without fsync (it adds no task).',
       ],
       raw: { ours, baseline: base, oursSummary: o, baselineSummary: b, fetches, lsRemotes },
       seconds: (performance.now() - started) / 1000,

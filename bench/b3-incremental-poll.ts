@@ -80,6 +80,7 @@ export async function benchIncrementalPoll(
       ],
       notes: [
         'Ours makes two remote calls (ls-remote, then a fetch of explicit refspecs) because the pipeline decides between them; a plain fetch does the ref advertisement inside one call.',
+        "Ours reads the mirror's own refs from its ref files (no for-each-ref) and fetches with --no-auto-gc --no-show-forced-updates; the mirror gets `git maintenance run --auto` every 20th fetch instead.",
       ],
       raw: { ours, fetches, clones, oursSummary: o, fetchSummary: f, cloneSummary: c },
       seconds: (performance.now() - started) / 1000,

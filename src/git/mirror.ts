@@ -4,7 +4,7 @@
  * signature notes, tree export) that never touch the network or a worktree of the mirror.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError, invalidField } from '../errors.js';
@@ -15,6 +15,7 @@ import {
   notePathCandidates,
   parseRefLines,
   planFetch,
+  storedRefIds,
   trackedRefNames,
   type TrackedRefNames,
 } from './refs.js';
@@ -38,10 +39,18 @@ export interface GitMirrorOptions {
 /** Default per-call timeout. */
 export const DEFAULT_GIT_TIMEOUT_MS = 60_000;
 
+/**
+ * Fetches run with `--no-auto-gc` (its `git maintenance run --auto` child costs a process per
+ * poll); the mirror gets that same housekeeping after every this many fetches instead.
+ */
+export const FETCHES_PER_MAINTENANCE = 20;
+
 /** Opens (and on first use creates) the bare mirror of a mount. */
 export class SimpleGitMirrorFactory implements GitMirrorFactory {
   private readonly timeoutMs: number;
   private readonly tmpDir: string | undefined;
+  /** Fetches per mirror dir since its last `maintenance run --auto` (this process only). */
+  private readonly fetchesSinceMaintenance = new Map<string, number>();
 
   constructor(opts: GitMirrorOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS;
@@ -65,7 +74,12 @@ export class SimpleGitMirrorFactory implements GitMirrorFactory {
       throw invalidField('git_repo_url', 'a username and password need an http(s):// URL');
     }
     await ensureBareRepo(mirrorDir, this.timeoutMs);
-    return new SimpleGitMirror(mirrorDir, spec, this.timeoutMs, this.tmpDir);
+    const afterFetch = (): boolean => {
+      const n = (this.fetchesSinceMaintenance.get(mirrorDir) ?? 0) + 1;
+      this.fetchesSinceMaintenance.set(mirrorDir, n % FETCHES_PER_MAINTENANCE);
+      return n >= FETCHES_PER_MAINTENANCE;
+    };
+    return new SimpleGitMirror(mirrorDir, spec, this.timeoutMs, this.tmpDir, afterFetch);
   }
 }
 
@@ -90,6 +104,16 @@ async function ensureBareRepo(dir: string, timeoutMs: number): Promise<void> {
   }
 }
 
+/** A file's text, or undefined when it does not exist (any other error is thrown). */
+async function readOptional(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
 function requireObjectId(field: string, value: string): void {
   if (!isObjectId(value)) throw invalidField(field, 'must be a full hex object id');
 }
@@ -103,6 +127,8 @@ class SimpleGitMirror implements GitMirror {
     private readonly spec: GitRemoteSpec,
     private readonly timeoutMs: number,
     private readonly tmpDir: string | undefined,
+    /** Counts a fetch; true when the mirror is due for housekeeping. */
+    private readonly afterFetch: () => boolean,
   ) {
     this.names = trackedRefNames(spec.branch);
   }
@@ -163,8 +189,40 @@ class SimpleGitMirror implements GitMirror {
     return parseRefLines(out, n);
   }
 
+  /**
+   * The three refs as stored, without peeling (all a fetch plan needs), read from the ref files
+   * of the mirror (we create it: files backend) instead of a `for-each-ref` process; anything
+   * unexpected (reftable, a symbolic ref, an unreadable file) falls back to asking git.
+   */
+  private async storedRefs(): Promise<RemoteRefs> {
+    const n = this.names;
+    const wanted = [n.branch, n.notes, n.latestSignatureTag];
+    try {
+      if (existsSync(join(this.dir, 'reftable'))) return await this.localRefs();
+      const loose = new Map<string, string | undefined>();
+      for (const name of wanted) loose.set(name, await readOptional(join(this.dir, name)));
+      const ids = storedRefIds(
+        wanted,
+        loose,
+        (await readOptional(join(this.dir, 'packed-refs'))) ?? '',
+      );
+      if (ids === undefined) return await this.localRefs();
+      const branch = ids.get(n.branch);
+      const notes = ids.get(n.notes);
+      const tag = ids.get(n.latestSignatureTag);
+      return {
+        ...(branch !== undefined ? { branch } : {}),
+        ...(notes !== undefined ? { notes } : {}),
+        ...(tag !== undefined ? { latestSignatureTag: tag } : {}),
+      };
+    } catch (e) {
+      if (e instanceof AppError) throw e;
+      return this.localRefs();
+    }
+  }
+
   async fetch(refs: RemoteRefs): Promise<void> {
-    const plan = planFetch(refs, await this.localRefs(), this.names);
+    const plan = planFetch(refs, await this.storedRefs(), this.names);
     for (const ref of plan.deletions) {
       await runGit(this.dir, this.local('update-ref'), (g) => g.raw(['update-ref', '-d', ref]));
     }
@@ -176,9 +234,16 @@ class SimpleGitMirror implements GitMirror {
       '--no-tags',
       '--no-write-fetch-head',
       '--no-recurse-submodules',
+      '--no-auto-gc',
+      '--no-show-forced-updates',
       this.spec.url,
       ...plan.refspecs,
     ]);
+    if (this.afterFetch()) {
+      await runGit(this.dir, this.local('maintenance'), (g) =>
+        g.raw(['maintenance', 'run', '--auto', '--quiet']),
+      );
+    }
   }
 
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {

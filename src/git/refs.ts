@@ -95,3 +95,31 @@ export function notePathCandidates(commit: string): string[] {
   }
   return out;
 }
+
+/**
+ * Object ids of `wanted` refs as stored in a files-backend repository: a loose ref file's content
+ * (`loose`, undefined when absent) wins over the `packed-refs` line of the same name. Returns
+ * undefined when something is not a plain object id (a symbolic ref, a torn read), so the caller
+ * asks git instead.
+ */
+export function storedRefIds(
+  wanted: readonly string[],
+  loose: ReadonlyMap<string, string | undefined>,
+  packedRefs: string,
+): Map<string, string> | undefined {
+  const packed = new Map<string, string>();
+  for (const line of packedRefs.split('\n')) {
+    if (line === '' || line.startsWith('#') || line.startsWith('^')) continue;
+    const sp = line.indexOf(' ');
+    packed.set(line.slice(sp + 1), line.slice(0, sp));
+  }
+  const out = new Map<string, string>();
+  for (const name of wanted) {
+    const l = loose.get(name);
+    const oid = l === undefined ? packed.get(name) : l.trim();
+    if (oid === undefined) continue;
+    if (!isObjectId(oid)) return undefined;
+    out.set(name, oid);
+  }
+  return out;
+}

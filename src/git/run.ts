@@ -48,6 +48,19 @@ function keepExitCode(
   return error;
 }
 
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * simple-git waits a further 50 ms after `close` when a process printed nothing (fetch --quiet,
+ * merge-base --is-ancestor, checkout, update-ref: most of our calls), in case output is still on
+ * its way. We wait for `close`, when stdout has already ended, so that wait only adds latency:
+ * an empty chunk at the end of stdout tells simple-git that output was seen (the bytes collected
+ * are unchanged).
+ */
+function markStreamEnd(_command: string, stdout: NodeJS.ReadableStream): void {
+  stdout.once('end', () => stdout.emit('data', NO_BYTES));
+}
+
 /** Runs git in `dir` (the bare mirror) with the guards of one call. */
 export async function runGit<T>(
   dir: string,
@@ -68,7 +81,9 @@ export async function runGit<T>(
       allowUnsafeConfigEnvCount: true,
       allowUnsafeConfigPaths: true,
     },
-  }).env(call.env);
+  })
+    .env(call.env)
+    .outputHandler(markStreamEnd);
   try {
     return await task(git);
   } catch (e) {

@@ -3,7 +3,11 @@
  * and the verifier (prepare). Every problem becomes AppError PGP_INVALID with a reason a person
  * can act on; key material never appears in a message.
  */
-import { readKeys, type AlgorithmInfo, type PublicKey, type Subkey } from 'openpgp';
+// Loaded on first use (see openpgp.ts); only types are imported statically.
+import type { AlgorithmInfo, PublicKey, Subkey } from 'openpgp';
+
+/** The openpgp.js module, as `import('openpgp')` gives it (the callers load it on first use). */
+export type OpenPgp = typeof import('openpgp');
 import { AppError } from '../errors.js';
 import type { KeyInfo } from './types.js';
 
@@ -19,7 +23,7 @@ function invalid(reason: string, cause?: unknown): AppError {
  * Parse `armored` as exactly one OpenPGP public key. Throws PGP_INVALID for empty input, text
  * that is not an armored key, several keys, or a private key.
  */
-export async function readOnePublicKey(armored: string): Promise<PublicKey> {
+export async function readOnePublicKey({ readKeys }: OpenPgp, armored: string): Promise<PublicKey> {
   if (armored.trim() === '') throw invalid('is empty; give an armored OpenPGP public key');
   if (!armored.includes('-----BEGIN PGP')) {
     throw invalid('is not ASCII-armored OpenPGP data (no "-----BEGIN PGP" line)');

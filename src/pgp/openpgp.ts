@@ -7,16 +7,9 @@
  * Acceptance follows `git verify-commit` (GnuPG): a signature counts only when its digest matches,
  * its (sub)key was valid when it signed, and the key is neither revoked nor expired now.
  */
-import {
-  createMessage,
-  enums,
-  readSignature,
-  verify,
-  type PublicKey,
-  type Signature,
-  type SignaturePacket,
-  type Subkey,
-} from 'openpgp';
+// openpgp.js (~8 MiB resident) is loaded on the first check or key write, not at start-up: an
+// idle service never needs it. Only types are imported statically.
+import type { PublicKey, Signature, SignaturePacket, Subkey } from 'openpgp';
 import { AppError } from '../errors.js';
 import {
   assertCanSign,
@@ -24,6 +17,7 @@ import {
   fingerprintOf,
   primaryExpiry,
   readOnePublicKey,
+  type OpenPgp,
 } from './openpgp-keys.js';
 import type {
   KeyInspector,
@@ -36,9 +30,10 @@ import type {
 
 /** Creates the inspector the API uses to validate and show a trusted key on write. */
 export function createOpenPgpKeyInspector(): KeyInspector {
+  let lib: Promise<OpenPgp> | undefined;
   return {
     async inspect(armored) {
-      const key = await readOnePublicKey(armored);
+      const key = await readOnePublicKey(await (lib ??= import('openpgp')), armored);
       await assertCanSign(key);
       return describeKey(key);
     },
@@ -66,7 +61,10 @@ function reject(reason: RejectionReason, detail: string, issuer?: string): Verif
     : { ok: false, reason, detail, issuer };
 }
 
-async function parseSignature(signature: string | Uint8Array): Promise<Signature> {
+async function parseSignature(
+  { readSignature }: OpenPgp,
+  signature: string | Uint8Array,
+): Promise<Signature> {
   return typeof signature === 'string'
     ? readSignature({ armoredSignature: signature })
     : readSignature({ binarySignature: signature });
@@ -113,6 +111,7 @@ function classify(error: string): RejectionReason {
 
 /** Verify one signature packet against one candidate key. */
 async function verifyWithKey(
+  { createMessage, verify }: OpenPgp,
   signature: Signature,
   packet: SignaturePacket,
   created: Date,
@@ -171,6 +170,9 @@ async function verifyWithKey(
 export function createOpenPgpVerifier(opts: OpenPgpVerifierOptions = {}): SignatureVerifier {
   const indexes = new WeakMap<PreparedKeys, KeyIndex>();
   const clock = opts.now ?? (() => new Date());
+  // The library, imported on the first call and then held by this verifier.
+  let lib: Promise<OpenPgp> | undefined;
+  const openpgp = (): Promise<OpenPgp> => (lib ??= import('openpgp'));
 
   return {
     async prepare(keys: readonly TrustedKey[]) {
@@ -178,7 +180,7 @@ export function createOpenPgpVerifier(opts: OpenPgpVerifierOptions = {}): Signat
       const unusable: { name: string; detail: string }[] = [];
       for (const trusted of keys) {
         try {
-          const key = await readOnePublicKey(trusted.publicKey);
+          const key = await readOnePublicKey(await openpgp(), trusted.publicKey);
           const fpr = fingerprintOf(key);
           const seen = byFpr.get(fpr);
           if (seen) {
@@ -215,10 +217,12 @@ export function createOpenPgpVerifier(opts: OpenPgpVerifierOptions = {}): Signat
       }
       let parsed: Signature;
       try {
-        parsed = await parseSignature(signature);
+        parsed = await parseSignature(await openpgp(), signature);
       } catch (e) {
         return reject('malformed', `not an OpenPGP signature: ${messageOf(e)}`);
       }
+      const pgp = await openpgp();
+      const { enums } = pgp;
       const packets = parsed.packets.filterByTag(enums.packet.signature);
       const [packet] = packets;
       if (!packet || packets.length !== 1) {
@@ -243,6 +247,7 @@ export function createOpenPgpVerifier(opts: OpenPgpVerifierOptions = {}): Signat
       let first: VerifyOutcome | undefined;
       for (const primary of candidates) {
         const outcome = await verifyWithKey(
+          pgp,
           parsed,
           packet,
           packet.created,

@@ -26,8 +26,9 @@ import type { VaultAccessService } from '../vault/types.js';
 import { runPipeline } from './pipeline.js';
 import { runLabels } from './steps-run.js';
 import { pipelineSignaturePolicy } from './signature-policy.js';
-import type { RunOutcome, SignaturePolicy } from './run-context.js';
-import { readPollState, summarise } from './summarise.js';
+import type { RemoteProbe, RunOutcome, SignaturePolicy } from './run-context.js';
+import { lastCommitOf } from './steps-git.js';
+import { readPollState, summarise, taskOutcomeOf, writePollState } from './summarise.js';
 
 /** Everything a mount runtime is built from. */
 export interface MountRuntimeOptions {
@@ -106,9 +107,51 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     return opts.mirrors.open(dir, spec);
   };
 
+  /**
+   * The ls-remote of a poll, made before any task exists. An up-to-date tip (most polls) is
+   * recorded in the poll state alone, one non-durable write, and no task: the task history keeps
+   * the polls that did something. Otherwise the answer (or its error) goes to the task's run.
+   * True when the poll is done.
+   */
+  const probeUpToDate = async (
+    config: StoredConfiguration,
+    mirror: GitMirror,
+  ): Promise<RemoteProbe | true> => {
+    let refs;
+    try {
+      refs = await mirror.lsRemote();
+    } catch (error) {
+      return { error };
+    }
+    const last = (await lastCommitOf(store, config)).commit;
+    if (refs.branch === undefined || refs.branch !== last) return { refs };
+    const outcome: RunOutcome = {
+      kind: 'up-to-date',
+      state: { refs, tip: refs.branch, last, lastVersion: 0, signers: [], env: {} },
+    };
+    const { reason, commit } = taskOutcomeOf(outcome);
+    await writePollState(
+      { outcome, store, logger, now },
+      { uuid: '', status: 'SUCCEEDED', reason, commit },
+    );
+    return true;
+  };
+
   const poll = async (trigger: string): Promise<void> => {
     const config = (await store.get<StoredConfiguration>(StorageKeys.configuration))?.value;
     if (!config) return;
+    let mirror: GitMirror | undefined;
+    let probe: RemoteProbe | undefined;
+    try {
+      mirror = await openMirror(config);
+    } catch {
+      // The task's run opens it again and reports why it cannot.
+    }
+    if (mirror !== undefined) {
+      const probed = await probeUpToDate(config, mirror);
+      if (probed === true) return;
+      probe = probed;
+    }
     const task = await tasks.enqueue(trigger);
     if (!task) {
       logger.info({ trigger }, 'poll adds no task: one is queued or running');
@@ -118,7 +161,7 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     const { task_timeout: timeoutSeconds } = await tasks.configuration();
     let outcome: RunOutcome;
     try {
-      const mirror = await openMirror(config);
+      mirror ??= await openMirror(config);
       outcome = await runPipeline(
         {
           mount,
@@ -134,7 +177,7 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
           networkMode: opts.networkMode ?? 'host',
           instanceId: opts.instanceId ?? 'default',
         },
-        { config, task: running, timeoutSeconds },
+        { config, task: running, timeoutSeconds, ...(probe === undefined ? {} : { probe }) },
       );
     } catch (e) {
       outcome = {

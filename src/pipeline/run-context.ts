@@ -66,7 +66,15 @@ export interface RunInput {
   readonly config: StoredConfiguration;
   readonly task: RunningTask;
   readonly timeoutSeconds: number;
+  /**
+   * What the runtime's ls-remote before the task answered (the refs, or the error it raised), so
+   * the run does not ask the remote twice; absent: the run asks itself.
+   */
+  readonly probe?: RemoteProbe;
 }
+
+/** The answer of one ls-remote made before a task existed. */
+export type RemoteProbe = { readonly refs: RemoteRefs } | { readonly error: unknown };
 
 /** What the steps found so far (mutable, owned by one run). */
 export interface RunState {

@@ -3,10 +3,11 @@
  * processed commit; fetch only when the remote's refs differ from the mirror's), then check
  * that the tip descends from the last processed commit.
  */
-import { StorageKeys, type StoredLastCommit } from '../config/stored.js';
+import { StorageKeys, type StoredConfiguration, type StoredLastCommit } from '../config/stored.js';
 import { AppError } from '../errors.js';
 import type { RemoteRefs } from '../git/types.js';
-import { progress, type Step } from './run-context.js';
+import type { Store } from '../storage/store.js';
+import { progress, type RunInput, type Step } from './run-context.js';
 
 /** True when two ref sets name the same objects (the peeled tag is not compared). */
 export function sameRefs(a: RemoteRefs, b: RemoteRefs): boolean {
@@ -15,12 +16,33 @@ export function sameRefs(a: RemoteRefs, b: RemoteRefs): boolean {
   );
 }
 
+/** The commit a tip is compared with: the stored last successful one, else the initial one. */
+export async function lastCommitOf(
+  store: Store,
+  config: StoredConfiguration,
+): Promise<{ readonly commit: string | undefined; readonly version: number }> {
+  const stored = await store.get<StoredLastCommit>(StorageKeys.lastSuccessfulCommit);
+  const commit = stored?.value.commit || config.initial_last_successful_commit;
+  return { commit: commit || undefined, version: stored?.version ?? 0 };
+}
+
+/** The remote's refs: the runtime's probe when it made one, else one ls-remote now. */
+async function remoteRefs(
+  lsRemote: () => Promise<RemoteRefs>,
+  input: RunInput,
+): Promise<RemoteRefs> {
+  const probe = input.probe;
+  if (probe === undefined) return lsRemote();
+  if ('error' in probe) throw probe.error;
+  return probe.refs;
+}
+
 /** Tip of the branch; `last` from the store or the configured initial commit; fetch if needed. */
 export const resolveTip: Step = {
   name: 'resolve-tip',
   async run(deps, input, state) {
     const branch = input.config.git_branch_name;
-    const refs = await deps.mirror.lsRemote();
+    const refs = await remoteRefs(() => deps.mirror.lsRemote(), input);
     if (refs.branch === undefined) {
       throw new AppError('GIT_NOT_FOUND', `branch ${branch} does not exist on the remote`, {
         details: { branch },
@@ -28,17 +50,17 @@ export const resolveTip: Step = {
     }
     state.refs = refs;
     state.tip = refs.branch;
-    const stored = await deps.store.get<StoredLastCommit>(StorageKeys.lastSuccessfulCommit);
-    state.lastVersion = stored?.version ?? 0;
-    const last = stored?.value.commit || input.config.initial_last_successful_commit;
-    if (last) state.last = last;
+    const last = await lastCommitOf(deps.store, input.config);
+    state.lastVersion = last.version;
+    if (last.commit !== undefined) state.last = last.commit;
     progress(input, `tip of ${branch} is ${refs.branch}`);
     if (refs.branch === state.last) {
       progress(input, 'up to date: the tip is the last successful commit');
       return 'up-to-date';
     }
-    // The mirror persists between polls: a retry of the same remote state fetches nothing.
-    if (!sameRefs(await deps.mirror.localRefs(), refs)) await deps.mirror.fetch(refs);
+    // The mirror persists between polls: a retry of the same remote state fetches nothing (the
+    // mirror compares with its own refs itself, without a git process).
+    await deps.mirror.fetch(refs);
     return 'continue';
   },
 };

@@ -73,9 +73,24 @@ export interface SummariseInput {
 
 /** Write the task's final status and the mount's poll state; returns the final task. */
 export async function summarise(input: SummariseInput): Promise<StoredTask> {
+  const task = await input.tasks.finish(input.taskId, taskOutcomeOf(input.outcome));
+  await writePollState(input, task);
+  return task;
+}
+
+/**
+ * Write the mount's poll state for a task already in its final state (an up-to-date poll has no
+ * task: `uuid` ''). Poll state is a cheap,
+ * non-durable record: what matters after a crash (last_successful_commit, task status) is kept
+ * elsewhere, durably; a lost poll state costs at most an earlier poll after a restart.
+ */
+export async function writePollState(
+  input: Omit<SummariseInput, 'tasks' | 'taskId'>,
+  task: Pick<StoredTask, 'uuid' | 'status' | 'reason' | 'commit'>,
+): Promise<void> {
   const { outcome, store } = input;
-  const task = await input.tasks.finish(input.taskId, taskOutcomeOf(outcome));
-  const previous = await readPollState(store);
+  // The previous remote tip is needed only when this poll did not learn one.
+  const remoteTip = outcome.state.tip ?? (await readPollState(store))?.remote_tip ?? '';
   const last = (await store.get<StoredLastCommit>(StorageKeys.lastSuccessfulCommit))?.value.commit;
   const failed = outcome.kind === 'failed' ? outcome.error : undefined;
   const pollOutcome: PollOutcome =
@@ -86,14 +101,13 @@ export async function summarise(input: SummariseInput): Promise<StoredTask> {
     last_poll_reason: task.reason,
     last_poll_code: failed?.code ?? '',
     last_poll_next: failed?.next ?? '',
-    remote_tip: outcome.state.tip ?? previous?.remote_tip ?? '',
+    remote_tip: remoteTip,
     last_successful_commit: last ?? '',
     task: task.uuid,
   };
-  await store.put(StorageKeys.pollState, state);
+  await store.put(StorageKeys.pollState, state, { durable: false });
   input.logger.info(
     { task: task.uuid, outcome: pollOutcome, code: state.last_poll_code, commit: task.commit },
     'poll summarised',
   );
-  return task;
 }

@@ -2,11 +2,23 @@
  * The embedded default Store: one JSON file per key under a data directory. Writes are atomic
  * (temp file, fsync, rename, fsync of the directory), files are 0600 and directories 0700, so a
  * kill -9 at any moment leaves either the old or the new value, never a torn one.
+ * A put with `durable: false` (cheap records such as poll state) skips the fsyncs: still atomic
+ * against a killed process; after an OS crash it may hold an older value or be empty, which
+ * reads as absent.
  * One process owns a data directory; several replicas use the Vault KV store instead.
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import {
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AppError } from '../errors.js';
 import { assertValidKey, type PutOptions, type Store, type StoredEntry } from './store.js';
@@ -53,7 +65,9 @@ export async function openFileStore(dir: string): Promise<Store> {
 
   async function readRecord(file: string): Promise<FileRecord | undefined> {
     try {
-      return JSON.parse(await readFile(file, 'utf8')) as FileRecord;
+      const text = await readFile(file, 'utf8');
+      // Only a non-durable write cut short by an OS crash leaves an empty file: no value.
+      return text === '' ? undefined : (JSON.parse(text) as FileRecord);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new AppError('STORAGE_FAILED', `cannot read ${file}`, { cause: e });
@@ -69,14 +83,25 @@ export async function openFileStore(dir: string): Promise<Store> {
     }
   }
 
-  async function writeAtomic(file: string, data: string): Promise<void> {
+  /** Open `tmp` for writing; its parent (0700) is created only when it is missing. */
+  async function openCreatingParent(tmp: string, parent: string): Promise<FileHandle> {
+    try {
+      return await open(tmp, 'w', 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      await mkdir(parent, { recursive: true, mode: 0o700 });
+      return open(tmp, 'w', 0o600);
+    }
+  }
+
+  /** `durable` false skips both fsyncs: the rename is still atomic for a killed process. */
+  async function writeAtomic(file: string, data: string, durable: boolean): Promise<void> {
     const parent = dirname(file);
-    await mkdir(parent, { recursive: true, mode: 0o700 });
     const tmp = join(parent, `.tmp-${randomBytes(6).toString('hex')}`);
-    const fh = await open(tmp, 'w', 0o600);
+    const fh = await openCreatingParent(tmp, parent);
     try {
       await fh.writeFile(data, 'utf8');
-      await fh.sync();
+      if (durable) await fh.sync();
     } finally {
       await fh.close();
     }
@@ -86,7 +111,7 @@ export async function openFileStore(dir: string): Promise<Store> {
       await rm(tmp, { force: true });
       throw e;
     }
-    await fsyncDir(parent);
+    if (durable) await fsyncDir(parent);
   }
 
   return {
@@ -104,7 +129,11 @@ export async function openFileStore(dir: string): Promise<Store> {
         }
         const version = current + 1;
         try {
-          await writeAtomic(file, JSON.stringify({ version, value } satisfies FileRecord));
+          await writeAtomic(
+            file,
+            JSON.stringify({ version, value } satisfies FileRecord),
+            opts.durable !== false,
+          );
         } catch (e) {
           throw new AppError('STORAGE_FAILED', `cannot write ${key}`, { cause: e });
         }

@@ -18,6 +18,11 @@ export interface PutOptions {
    * key must not exist yet. A mismatch throws AppError CONFLICT and changes nothing.
    */
   readonly cas?: number;
+  /**
+   * `false`: the value is a cheap record that may be lost in a crash (it is still written
+   * atomically, never torn), so a store may skip flushing it to disk. Default: durable.
+   */
+  readonly durable?: boolean;
 }
 
 /** Key-value storage with versions; values are plain JSON data. */

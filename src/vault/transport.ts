@@ -5,7 +5,11 @@
  * carries no header, no token and no request body.
  */
 import { Agent } from 'node:https';
-import nodeVault from 'node-vault';
+// node-vault (with axios, ~8 MiB resident) is loaded on the first call to a target Vault, not at
+// start-up: an idle service never needs it. Only its type is imported statically.
+import type nodeVault from 'node-vault';
+
+type NodeVaultClient = ReturnType<typeof nodeVault>;
 
 /** HTTP verbs the service sends (LIST is Vault's own verb; OpenBao wraps it like GET). */
 export type VaultMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'LIST';
@@ -133,16 +137,22 @@ export function createVaultTransport(ep: VaultEndpoint, opts: TransportOptions):
     ...(ep.caPem ? { ca: ep.caPem } : {}),
     ...(ep.serverName ? { servername: ep.serverName } : {}),
   });
-  const client = nodeVault({ endpoint: ep.addr.replace(/\/+$/, '') });
-  // node-vault falls back to VAULT_TOKEN / VAULT_NAMESPACE / VAULT_PREFIX from the process
-  // environment; the target Vault must only ever see what we send explicitly.
-  Object.assign(client, { token: '', namespace: '', pathPrefix: '' });
+  let loaded: Promise<NodeVaultClient> | undefined;
+  const clientOf = (): Promise<NodeVaultClient> =>
+    (loaded ??= import('node-vault').then(({ default: create }) => {
+      const c = create({ endpoint: ep.addr.replace(/\/+$/, '') });
+      // node-vault falls back to VAULT_TOKEN / VAULT_NAMESPACE / VAULT_PREFIX from the process
+      // environment; the target Vault must only ever see what we send explicitly.
+      Object.assign(c, { token: '', namespace: '', pathPrefix: '' });
+      return c;
+    }));
 
   async function once(call: VaultCall): Promise<unknown> {
     const headers: Record<string, string> = {};
     if (call.token) headers['X-Vault-Token'] = call.token;
     if (call.wrapTtl !== undefined) headers['X-Vault-Wrap-TTL'] = String(call.wrapTtl);
     const { apiVersion, rest } = splitApiPath(call.path);
+    const client = await clientOf();
     // Set synchronously right before request(), which reads it synchronously: no interleaving.
     client.apiVersion = apiVersion;
     const body = call.body && Object.keys(call.body).length > 0 ? { ...call.body } : undefined;

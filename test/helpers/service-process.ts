@@ -108,11 +108,16 @@ export async function mountApi(
   return { status: res.status, data: json.data ?? {} };
 }
 
-/** Ids of the containers (running or not) labelled with `mount`. */
-export function mountContainers(mount: string): string[] {
-  return execFileSync('docker', ['ps', '-aq', '--filter', `label=flant-gitops.mount=${mount}`], {
-    encoding: 'utf8',
-  })
+/** Ids of the containers labelled with `mount` (all of them, or only the running ones). */
+export function mountContainers(mount: string, opts: { running?: boolean } = {}): string[] {
+  const all = opts.running ? [] : ['-a'];
+  return execFileSync(
+    'docker',
+    ['ps', ...all, '-q', '--filter', `label=flant-gitops.mount=${mount}`],
+    {
+      encoding: 'utf8',
+    },
+  )
     .split('\n')
     .filter(Boolean);
 }

@@ -27,6 +27,7 @@ const api = (s: ServiceProcess, method: string, path: string, body?: unknown) =>
   mountApi(s, MOUNT, method, path, body);
 
 const containers = (): string[] => mountContainers(MOUNT);
+const runningContainers = (): string[] => mountContainers(MOUNT, { running: true });
 
 async function configure(s: ServiceProcess, commands: string[]): Promise<void> {
   const r = await api(s, 'PUT', 'configure', {
@@ -56,14 +57,14 @@ describe('kill -9 during a run', () => {
   it('cancels the stale task, removes its container and processes the commit after restart', async () => {
     const first = await spawnService(dataDir, ['--mount', MOUNT]);
     svc = first;
-    await configure(first, ['echo started', 'sleep 120']);
+    await configure(first, ['sleep 120']);
     expect((await api(first, 'PUT', 'poll', {})).status).toBeLessThan(300);
     let taskId = '';
     await waitFor(
       'a running task with its container',
       async () => {
         taskId = ((await api(first, 'GET', 'status')).data.running_task as string | null) ?? '';
-        return taskId !== '' && containers().length > 0;
+        return taskId !== '' && runningContainers().length > 0;
       },
       60_000,
     );

@@ -18,6 +18,7 @@ import { AppError } from '../../src/errors.js';
 import type { GitMirror, GitMirrorFactory, RemoteRefs } from '../../src/git/types.js';
 import { silentLogger } from '../../src/logging.js';
 import { createMountRuntime, type MountRuntime } from '../../src/pipeline/mount-runtime.js';
+import { sameRefs } from '../../src/pipeline/steps-git.js';
 import type { SignatureCheckInput, SignatureCheckResult } from '../../src/pipeline/run-context.js';
 import type { SignatureVerifier } from '../../src/pgp/types.js';
 import type { ContainerRunner, RunResult, RunSpec } from '../../src/runner/types.js';
@@ -110,6 +111,8 @@ export function fakeMirrors(w: World): GitMirrorFactory {
       return { ...w.remote };
     },
     async fetch(refs) {
+      // As the real mirror: a no-op when the mirror already holds these refs.
+      if (sameRefs(local, refs)) return;
       counters.fetch++;
       w.calls.push('fetch');
       local = { ...refs };

@@ -49,16 +49,18 @@ async function exists(path: string): Promise<boolean> {
 }
 
 describe('a poll of a configured mount', () => {
-  it('is SUCCEEDED "up to date" without fetching or running when the tip is the last successful commit', async () => {
+  it('is "up to date" without a task, fetching or running when the tip is the last successful commit: one ls-remote and the poll state', async () => {
     const b = await open(world({ remote: { branch: C2 } }));
     await setLastCommit(b.store, C2);
     await b.runtime.poll('periodic');
-    const t = await onlyTask(b);
-    expect(t).toMatchObject({
-      status: 'SUCCEEDED',
-      reason_code: 'UP_TO_DATE',
-      commit: C2,
-      trigger: 'periodic',
+    expect(await listTasks(b.store)).toEqual([]);
+    expect(await readPollState(b.store)).toMatchObject({
+      last_poll_outcome: 'up-to-date',
+      last_poll_reason: `up to date at ${C2}`,
+      last_poll_code: '',
+      remote_tip: C2,
+      last_successful_commit: C2,
+      task: '',
     });
     expect(b.w.calls).toEqual(['lsRemote']);
   });
@@ -68,8 +70,45 @@ describe('a poll of a configured mount', () => {
       configure: config({ initial_last_successful_commit: C2 }),
     });
     await b.runtime.poll('periodic');
-    expect((await onlyTask(b)).reason_code).toBe('UP_TO_DATE');
+    expect((await readPollState(b.store))?.last_poll_outcome).toBe('up-to-date');
+    expect(await listTasks(b.store)).toEqual([]);
     expect(b.w.runs).toHaveLength(0);
+  });
+
+  it('keeps the history of tasks that ran: up-to-date polls after a deploy add none', async () => {
+    const b = await open(world({ remote: { branch: C2 } }));
+    await setLastCommit(b.store, C1);
+    await b.runtime.poll('periodic');
+    const deployed = await onlyTask(b);
+    for (let i = 0; i < 3; i++) await b.runtime.poll('periodic');
+    expect(await onlyTask(b)).toEqual(deployed);
+    expect(b.w.calls.filter((c) => c === 'lsRemote')).toHaveLength(4);
+    expect(b.w.runs).toHaveLength(1);
+  });
+
+  it('asks the remote once per poll that runs: the task reuses the ls-remote made before it', async () => {
+    const b = await open(world({ remote: { branch: C2 } }));
+    await setLastCommit(b.store, C1);
+    await b.runtime.poll('periodic');
+    expect(b.w.calls.filter((c) => c === 'lsRemote')).toHaveLength(1);
+    expect((await onlyTask(b)).status).toBe('SUCCEEDED');
+  });
+
+  it('records a failed ls-remote as a FAILED task with its code, asking the remote once', async () => {
+    const w = world();
+    Object.defineProperty(w, 'remote', {
+      get: () => {
+        throw new AppError('GIT_UNREACHABLE', 'the remote cannot be reached');
+      },
+    });
+    const b = await open(w);
+    await b.runtime.poll('periodic');
+    expect(await onlyTask(b)).toMatchObject({ status: 'FAILED', reason_code: 'GIT_UNREACHABLE' });
+    expect(await readPollState(b.store)).toMatchObject({
+      last_poll_outcome: 'failed',
+      last_poll_code: 'GIT_UNREACHABLE',
+    });
+    expect(b.w.calls).toEqual(['lsRemote']);
   });
 
   it('records the tip as last_successful_commit after a successful run, and summarises the poll state', async () => {
