@@ -1,36 +1,23 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StorageKeys } from '../../src/config/stored.js';
 import { AppError } from '../../src/errors.js';
 import { readPollState } from '../../src/pipeline/summarise.js';
-import { listTasks, type StoredTask } from '../../src/tasks/task-record.js';
+import { listTasks } from '../../src/tasks/task-record.js';
 import {
   addVaultRequest,
-  bench,
+  benchesPerTest,
   C1,
   C2,
   C3,
   config,
   lastCommit,
+  onlyTask,
   setLastCommit,
   world,
   type Bench,
 } from './pipeline-fakes.js';
 
-const benches: Bench[] = [];
-async function open(...args: Parameters<typeof bench>): Promise<Bench> {
-  const b = await bench(...args);
-  benches.push(b);
-  return b;
-}
-afterEach(async () => {
-  for (const b of benches.splice(0)) await b.cleanup();
-});
-
-async function onlyTask(b: Bench): Promise<StoredTask> {
-  const tasks = await listTasks(b.store);
-  expect(tasks).toHaveLength(1);
-  return tasks[0] as StoredTask;
-}
+const open = benchesPerTest();
 
 type FailureCase = {
   readonly name: string;

@@ -14,6 +14,7 @@ import {
   type StoredConfiguration,
   type StoredLastCommit,
 } from '../../src/config/stored.js';
+import { afterEach, expect } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import type { GitMirror, GitMirrorFactory, RemoteRefs } from '../../src/git/types.js';
 import { silentLogger } from '../../src/logging.js';
@@ -24,6 +25,7 @@ import type { SignatureVerifier } from '../../src/pgp/types.js';
 import type { ContainerRunner, RunResult, RunSpec } from '../../src/runner/types.js';
 import { createMemoryStore } from '../../src/storage/memory-store.js';
 import { scopedStore, type Store } from '../../src/storage/store.js';
+import { listTasks, type StoredTask } from '../../src/tasks/task-record.js';
 import type {
   SecretsClient,
   VaultAccessConfig,
@@ -285,4 +287,27 @@ export async function addVaultRequest(
     wrap_ttl: 60,
   });
   if (withAccess) await store.put(StorageKeys.vaultAccess, ACCESS);
+}
+
+/**
+ * `open(...)` builds a bench that is cleaned up after the current test; call once per test file
+ * (it registers an afterEach hook).
+ */
+export function benchesPerTest(): (...args: Parameters<typeof bench>) => Promise<Bench> {
+  const open: Bench[] = [];
+  afterEach(async () => {
+    for (const b of open.splice(0)) await b.cleanup();
+  });
+  return async (...args) => {
+    const b = await bench(...args);
+    open.push(b);
+    return b;
+  };
+}
+
+/** The one task a bench's store holds (fails the test when there is not exactly one). */
+export async function onlyTask(b: Bench): Promise<StoredTask> {
+  const tasks = await listTasks(b.store);
+  expect(tasks).toHaveLength(1);
+  return tasks[0] as StoredTask;
 }

@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   StorageKeys,
   type StoredTaskConfiguration,
@@ -9,37 +9,23 @@ import { AppError } from '../../src/errors.js';
 import type { SignatureVerifier } from '../../src/pgp/types.js';
 import { readPollState } from '../../src/pipeline/summarise.js';
 import { VAULT_CA_CONTAINER_PATH } from '../../src/pipeline/steps-run.js';
-import { listTasks, type StoredTask } from '../../src/tasks/task-record.js';
+import { listTasks } from '../../src/tasks/task-record.js';
 import {
   ACCESS,
   addVaultRequest,
-  bench,
+  benchesPerTest,
   C1,
   C2,
   C3,
   config,
   lastCommit,
+  onlyTask,
   MOUNT,
   setLastCommit,
   world,
-  type Bench,
 } from './pipeline-fakes.js';
 
-const benches: Bench[] = [];
-async function open(...args: Parameters<typeof bench>): Promise<Bench> {
-  const b = await bench(...args);
-  benches.push(b);
-  return b;
-}
-afterEach(async () => {
-  for (const b of benches.splice(0)) await b.cleanup();
-});
-
-async function onlyTask(b: Bench): Promise<StoredTask> {
-  const tasks = await listTasks(b.store);
-  expect(tasks).toHaveLength(1);
-  return tasks[0] as StoredTask;
-}
+const open = benchesPerTest();
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
