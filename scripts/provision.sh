@@ -84,8 +84,9 @@ if [ $want_docker = 1 ]; then
   if ! docker version >/dev/null 2>&1; then
     [ "$(id -u)" = 0 ] || die "no Docker engine answers and only root can start dockerd"
     log "starting dockerd (--bridge=none --iptables=false --ip6tables=false), log: $CACHE/dockerd.log"
+    # 9>&-: dockerd must not inherit the provisioning lock, or it would hold it for its lifetime.
     setsid nohup dockerd --bridge=none --iptables=false --ip6tables=false \
-      >"$CACHE/dockerd.log" 2>&1 </dev/null &
+      >"$CACHE/dockerd.log" 2>&1 </dev/null 9>&- &
     for _ in $(seq 1 60); do
       docker version >/dev/null 2>&1 && break
       sleep 0.5
