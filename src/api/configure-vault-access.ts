@@ -7,18 +7,12 @@ import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { StorageKeys } from '../config/stored.js';
 import type { VaultAccessConfig } from '../vault/types.js';
+import { isHttpUrl } from '../config/urls.js';
 import { durationField, parseFields, stringField } from './fields.js';
 import type { PathDescriptor } from './types.js';
 
 function checkUrl(s: string): string | undefined {
-  try {
-    const u = new URL(s);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.host !== ''
-      ? undefined
-      : 'must be an http(s) URL';
-  } catch {
-    return 'must be an http(s) URL';
-  }
+  return isHttpUrl(s) ? undefined : 'must be an http(s) URL';
 }
 
 const required = stringField({ nonEmpty: true });

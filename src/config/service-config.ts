@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { LogLevel } from '../logging.js';
 import { NAME_PATTERN } from './stored.js';
+import { isHttpUrl } from './urls.js';
 
 /** How /v1 callers are authorized. */
 export type AuthMode =
@@ -72,14 +73,7 @@ export const ServiceConfig = z.strictObject({
     z.strictObject({ mode: z.literal('embedded') }),
     z.strictObject({
       mode: z.literal('delegated'),
-      vaultAddr: z.string().refine((s) => {
-        try {
-          const u = new URL(s);
-          return (u.protocol === 'http:' || u.protocol === 'https:') && u.host !== '';
-        } catch {
-          return false;
-        }
-      }, 'must be an http(s) URL'),
+      vaultAddr: z.string().refine(isHttpUrl, 'must be an http(s) URL'),
     }),
   ]),
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
@@ -160,15 +154,6 @@ export type StorageConfig =
       caPem?: string;
       serverName?: string;
     }>;
-
-function isHttpUrl(s: string): boolean {
-  try {
-    const u = new URL(s);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.host !== '';
-  } catch {
-    return false;
-  }
-}
 
 /** CLI names of the flags (also used by the usage text). */
 export const SERVE_FLAGS = {
