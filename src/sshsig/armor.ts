@@ -4,7 +4,7 @@
  * from its first bytes is what lets one `gpgsig` header or one note line hold PGP or SSH without
  * ambiguity (see signature-sources.ts).
  */
-import { WireReader, decodeBase64Strict, sshStrings } from './wire.js';
+import { WireError, WireReader, decodeBase64Strict, sshStrings } from './wire.js';
 
 /** The first line of an armored SSH signature. */
 export const SSH_ARMOR_BEGIN = '-----BEGIN SSH SIGNATURE-----';
@@ -60,7 +60,9 @@ export interface SshSigBlob {
 /** Split a blob into its fields; throws WireError when it is truncated or has extra bytes. */
 export function parseSshSigBlob(blob: Buffer): SshSigBlob {
   const r = new WireReader(blob);
-  r.bytes(SSHSIG_MAGIC.length, 'magic');
+  if (!SSHSIG_MAGIC.equals(r.bytes(SSHSIG_MAGIC.length, 'magic'))) {
+    throw new WireError('does not start with the SSHSIG magic');
+  }
   const parsed = {
     version: r.uint32('version'),
     publicKey: r.string('public key'),

