@@ -34,6 +34,12 @@ export interface StoredTrustedKey {
   readonly public_key: string;
 }
 
+/** configure/trusted_ssh_public_key/<name> — `public_key` is one authorized_keys-style line. */
+export interface StoredTrustedSshKey {
+  readonly name: string;
+  readonly public_key: string;
+}
+
 /** task/configure */
 export interface StoredTaskConfiguration {
   readonly task_timeout: number;
@@ -67,6 +73,8 @@ export const StorageKeys = {
   gitSshKey: 'configuration_git_ssh_key',
   trustedKeyPrefix: 'trusted_pgp_public_key/',
   trustedKey: (name: string) => `trusted_pgp_public_key/${name}`,
+  trustedSshKeyPrefix: 'trusted_ssh_public_key/',
+  trustedSshKey: (name: string) => `trusted_ssh_public_key/${name}`,
   vaultAccess: 'configure_vault_access',
   taskConfiguration: 'tasks_manager_configuration',
   taskPrefix: 'task/',

@@ -10,6 +10,7 @@ import type { Logger } from '../logging.js';
 import type { SignatureVerifier, TrustedKey } from '../pgp/types.js';
 import type { ContainerRunner } from '../runner/types.js';
 import type { Store } from '../storage/store.js';
+import type { TrustedSshKey } from '../sshsig/types.js';
 import type { RunningTask } from '../tasks/task-manager.js';
 import type { VaultAccessConfig, VaultAccessService } from '../vault/types.js';
 
@@ -24,6 +25,8 @@ export interface SignatureCheckInput {
   readonly required: number;
   readonly keys: readonly TrustedKey[];
   readonly verifier: SignatureVerifier;
+  /** Trusted SSH keys as stored (one authorized_keys line each); absent: none. */
+  readonly sshKeys?: readonly TrustedSshKey[];
 }
 
 /** What the policy answers (it may also throw AppError SIGNATURES_INSUFFICIENT itself). */

@@ -2,15 +2,28 @@
  * The signature policy of a run (spec §4) as a function of data: given the raw tip commit, its
  * signature notes and the prepared trusted keys, count the distinct trusted keys that signed it
  * (its own gpgsig plus note signatures over the commit id) and compare with the required number.
- * Git reads happen before this step; verification is delegated to a SignatureVerifier.
+ * PGP and SSH signatures count alike: each trusted key — a PGP primary fingerprint or an SSH
+ * `SHA256:` fingerprint — counts once, whichever sources carry it. Git reads happen before this
+ * step; PGP verification is delegated to a SignatureVerifier, SSH to the pure SSHSIG verifier.
  */
 import { AppError } from '../errors.js';
 import type { PreparedKeys, RejectionReason, SignatureVerifier } from '../pgp/types.js';
+import type { PreparedSshKeys, SshRejectionReason } from '../sshsig/types.js';
+import { prepareSshKeys, verifySshSignature } from '../sshsig/verify.js';
 import type { SignaturePolicy } from './run-context.js';
-import { noteSignatureLines, splitSignedCommit } from './signature-sources.js';
+import { insufficientReason } from './signature-report.js';
+import {
+  gpgsigKind,
+  noteSignatureLines,
+  splitSignedCommit,
+  type SignatureKind,
+} from './signature-sources.js';
 
 /** Where a signature was found. */
 export type SignatureSource = 'gpgsig' | 'note';
+
+/** Why a signature of either kind did not count. */
+export type SignatureRejectionReason = RejectionReason | SshRejectionReason;
 
 /** Everything the policy needs about one commit. */
 export interface SignaturePolicyInput {
@@ -22,12 +35,17 @@ export interface SignaturePolicyInput {
   readonly notes: readonly (string | undefined)[];
   /** required_number_of_verified_signatures_on_commit (≥ 0, validated upstream). */
   readonly required: number;
+  /** Trusted PGP keys. */
   readonly keys: PreparedKeys;
   readonly verifier: SignatureVerifier;
+  /** Trusted SSH keys; absent: none. */
+  readonly sshKeys?: PreparedSshKeys;
 }
 
 /** A trusted key that signed the commit (counted once, from the first source that showed it). */
 export interface CountedSigner {
+  readonly kind: SignatureKind;
+  /** PGP: upper-case hex primary fingerprint; SSH: `SHA256:` + base64. */
   readonly fingerprint: string;
   /** Every name the key is stored under. */
   readonly keyNames: readonly string[];
@@ -37,9 +55,11 @@ export interface CountedSigner {
 /** A signature that did not count, and why. */
 export interface RejectedSignature {
   readonly source: SignatureSource;
+  /** Absent for a note line that is not even base64. */
+  readonly kind?: SignatureKind;
   /** 1-based note line among the distinct lines (notes only). */
   readonly index?: number;
-  readonly reason: RejectionReason;
+  readonly reason: SignatureRejectionReason;
   readonly detail: string;
   readonly issuer?: string;
 }
@@ -56,44 +76,31 @@ export interface SignaturePolicyResult {
 
 interface Candidate {
   readonly source: SignatureSource;
+  readonly kind: SignatureKind;
   readonly index?: number;
   readonly signature: string | Uint8Array;
   readonly payload: Uint8Array;
 }
 
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
+/** One verdict, whichever kind gave it. */
+type Verdict =
+  | { readonly ok: true; readonly fingerprint: string }
+  | {
+      readonly ok: false;
+      readonly reason: SignatureRejectionReason;
+      readonly detail: string;
+      readonly issuer?: string;
+    };
 
-function describeRejected(r: RejectedSignature): string {
-  const where = r.source === 'note' ? `note line ${String(r.index ?? '?')}` : 'gpgsig';
-  return `${where}: ${r.reason} (${oneLine(r.detail)})`;
-}
-
-/** The one-line reason of SIGNATURES_INSUFFICIENT: counts, who signed, what was rejected. */
-function insufficientReason(input: SignaturePolicyInput, result: SignaturePolicyResult): string {
-  const parts = [
-    `commit ${input.commitId} has ${result.validCount} valid signature(s) from trusted keys, ` +
-      `${result.required} required`,
-  ];
-  if (result.signers.length > 0) {
-    const who = result.signers.map((s) => `${s.fingerprint} (${s.keyNames.join(', ')})`);
-    parts.push(`signed by ${who.join(', ')}`);
-  }
-  if (result.rejected.length > 0)
-    parts.push(`rejected: ${result.rejected.map(describeRejected).join('; ')}`);
-  if (input.keys.count === 0) parts.push('no trusted keys are configured');
-  for (const u of input.keys.unusable)
-    parts.push(`trusted key ${u.name} is unusable (${oneLine(u.detail)})`);
-  return parts.join('; ');
-}
+const NO_SSH_KEYS = prepareSshKeys([]);
 
 /** Collect the signatures to check: the gpgsig first, then each distinct note line. */
 function candidates(input: SignaturePolicyInput, rejected: RejectedSignature[]): Candidate[] {
   const list: Candidate[] = [];
   const commit = splitSignedCommit(input.rawCommit);
   if (commit.signature !== undefined) {
-    list.push({ source: 'gpgsig', signature: commit.signature, payload: commit.payload });
+    const kind = gpgsigKind(commit.signature);
+    list.push({ source: 'gpgsig', kind, signature: commit.signature, payload: commit.payload });
   }
   const notes = noteSignatureLines(input.notes);
   for (const m of notes.malformed) {
@@ -101,9 +108,24 @@ function candidates(input: SignaturePolicyInput, rejected: RejectedSignature[]):
   }
   const signedId = new TextEncoder().encode(input.commitId.toLowerCase());
   for (const s of notes.signatures) {
-    list.push({ source: 'note', index: s.index, signature: s.bytes, payload: signedId });
+    list.push({
+      source: 'note',
+      kind: s.kind,
+      index: s.index,
+      signature: s.bytes,
+      payload: signedId,
+    });
   }
   return list;
+}
+
+async function verifyOne(input: SignaturePolicyInput, c: Candidate): Promise<Verdict> {
+  if (c.kind === 'ssh') {
+    const o = verifySshSignature(c.signature, c.payload, input.sshKeys ?? NO_SSH_KEYS);
+    return o.ok ? { ok: true, fingerprint: o.fingerprint } : o;
+  }
+  const o = await input.verifier.verifyDetached(c.signature, c.payload, input.keys);
+  return o.ok ? { ok: true, fingerprint: o.primaryFingerprint } : o;
 }
 
 /**
@@ -115,50 +137,64 @@ export async function evaluateSignatures(
 ): Promise<SignaturePolicyResult> {
   const rejected: RejectedSignature[] = [];
   const list = candidates(input, rejected);
-  const outcomes = await Promise.all(
-    list.map((c) => input.verifier.verifyDetached(c.signature, c.payload, input.keys)),
-  );
+  const verdicts = await Promise.all(list.map((c) => verifyOne(input, c)));
   const signers: CountedSigner[] = [];
   list.forEach((c, i) => {
-    const outcome = outcomes[i];
-    if (!outcome) return;
+    const v = verdicts[i];
+    if (!v) return;
     const at = c.index === undefined ? {} : { index: c.index };
-    if (!outcome.ok) {
-      const issuer = outcome.issuer === undefined ? {} : { issuer: outcome.issuer };
+    if (!v.ok) {
+      const issuer = v.issuer === undefined ? {} : { issuer: v.issuer };
       rejected.push({
         source: c.source,
+        kind: c.kind,
         ...at,
-        reason: outcome.reason,
-        detail: outcome.detail,
+        reason: v.reason,
+        detail: v.detail,
         ...issuer,
       });
       return;
     }
-    if (signers.some((s) => s.fingerprint === outcome.primaryFingerprint)) return;
-    const keyNames = input.keys.namesByFingerprint.get(outcome.primaryFingerprint) ?? [];
-    signers.push({ fingerprint: outcome.primaryFingerprint, keyNames, source: c.source });
+    if (signers.some((s) => s.kind === c.kind && s.fingerprint === v.fingerprint)) return;
+    const names =
+      c.kind === 'ssh' ? input.sshKeys?.namesByFingerprint : input.keys.namesByFingerprint;
+    const keyNames = names?.get(v.fingerprint) ?? [];
+    signers.push({ kind: c.kind, fingerprint: v.fingerprint, keyNames, source: c.source });
   });
   rejected.sort((a, b) =>
     a.source === b.source ? (a.index ?? 0) - (b.index ?? 0) : a.source === 'gpgsig' ? -1 : 1,
   );
   const base = { required: input.required, validCount: signers.length, signers, rejected };
   if (signers.length >= input.required) return { ok: true, ...base };
-  const result: SignaturePolicyResult = { ok: false, ...base };
-  const error = new AppError('SIGNATURES_INSUFFICIENT', insufficientReason(input, result), {
+  const ssh = input.sshKeys ?? NO_SSH_KEYS;
+  const reason = insufficientReason({
+    commitId: input.commitId,
+    required: input.required,
+    signers,
+    rejected,
+    trustedCount: input.keys.count + ssh.count,
+    unusable: [
+      ...input.keys.unusable.map((u) => ({ kind: 'pgp' as const, ...u })),
+      ...ssh.unusable.map((u) => ({ kind: 'ssh' as const, ...u })),
+    ],
+  });
+  const error = new AppError('SIGNATURES_INSUFFICIENT', reason, {
     details: {
       commit: input.commitId,
       required: input.required,
       validCount: signers.length,
       signers: signers.map((s) => s.fingerprint),
+      signerKinds: signers.map((s) => s.kind),
       rejected: rejected.map((r) => ({
         source: r.source,
+        kind: r.kind,
         index: r.index,
         reason: r.reason,
         issuer: r.issuer,
       })),
     },
   });
-  return { ...result, error };
+  return { ok: false, ...base, error };
 }
 
 /** Evaluate and throw SIGNATURES_INSUFFICIENT when not enough trusted keys signed. */
@@ -172,13 +208,14 @@ export async function requireSignatures(
 
 /**
  * The policy in the shape the pipeline's signature step calls (src/pipeline/run-context.ts):
- * prepares the stored keys once for this check, and throws SIGNATURES_INSUFFICIENT with the full
- * explanation (who signed, what was rejected and why) when not enough trusted keys signed.
- * Signers are returned as primary fingerprints.
+ * prepares the stored keys of both kinds once for this check, and throws SIGNATURES_INSUFFICIENT
+ * with the full explanation (who signed, what was rejected and why) when not enough trusted keys
+ * signed. Signers are returned as fingerprints (PGP hex, SSH `SHA256:…`).
  */
 export const pipelineSignaturePolicy: SignaturePolicy = async (input) => {
   const keys = await input.verifier.prepare(input.keys);
-  const result = await requireSignatures({ ...input, keys });
+  const sshKeys = prepareSshKeys(input.sshKeys ?? []);
+  const result = await requireSignatures({ ...input, keys, sshKeys });
   return {
     ok: result.ok,
     validCount: result.validCount,

@@ -2,7 +2,25 @@
  * Where a commit's signatures come from, as pure functions of bytes and text (no git calls):
  * the commit's own `gpgsig` header, split off exactly as `git verify-commit` does, and the lines
  * of the signature notes written by werf's git-signatures tool.
+ *
+ * Each signature is PGP or SSH, told apart by its first bytes and nothing else:
+ * - `gpgsig`: git writes an SSH signature as `-----BEGIN SSH SIGNATURE-----` armor, a PGP one as
+ *   `-----BEGIN PGP SIGNATURE-----` (git's own rule in gpg-interface.c).
+ * - note lines: werf writes the base64 of a binary OpenPGP signature, whose first byte always has
+ *   bit 7 set (RFC 4880 §4.2). Our SSH line is the base64 of the binary SSHSIG blob — exactly the
+ *   armor body of `ssh-keygen -Y sign -n git` over the 40-hex commit id (no newline), joined into
+ *   one line — which starts with the magic `SSHSIG` (0x53…, bit 7 clear; the line starts
+ *   `U1NIU0lH`). A line is therefore SSH exactly when its bytes start with `SSHSIG`.
  */
+import { isSshArmor, isSshSigBlob } from '../sshsig/armor.js';
+
+/** The two kinds of signature that count toward the quorum. */
+export type SignatureKind = 'pgp' | 'ssh';
+
+/** The kind of an armored `gpgsig` signature. */
+export function gpgsigKind(signature: string): SignatureKind {
+  return isSshArmor(signature) ? 'ssh' : 'pgp';
+}
 
 /** A raw commit split into the armored gpgsig signature (if any) and the bytes it signs. */
 export interface SignedCommitParts {
@@ -65,6 +83,7 @@ export function splitSignedCommit(raw: Uint8Array): SignedCommitParts {
 export interface NoteSignature {
   /** 1-based position among the distinct lines, for messages. */
   readonly index: number;
+  readonly kind: SignatureKind;
   readonly bytes: Uint8Array;
 }
 
@@ -80,7 +99,7 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
  * The signature lines of a commit's notes. Each note (from refs/notes/signatures, from the
  * latest-signature tag's notes commit, or absent) holds one base64 signature per line; blank
  * lines (git separates appended notes with one) are skipped, and a line seen in two notes counts
- * once. A line that is not base64 is reported, never thrown.
+ * once. A line that is not base64 is reported, never thrown. Each line carries its kind.
  */
 export function noteSignatureLines(notes: readonly (string | undefined)[]): {
   signatures: NoteSignature[];
@@ -100,7 +119,8 @@ export function noteSignatureLines(notes: readonly (string | undefined)[]): {
         malformed.push({ index, detail: `note line ${index} is not base64` });
         continue;
       }
-      signatures.push({ index, bytes: new Uint8Array(Buffer.from(text, 'base64')) });
+      const bytes = new Uint8Array(Buffer.from(text, 'base64'));
+      signatures.push({ index, kind: isSshSigBlob(bytes) ? 'ssh' : 'pgp', bytes });
     }
   }
   return { signatures, malformed };

@@ -4,9 +4,10 @@
  * Verification itself is the policy's and the verifier's business; this step gathers the inputs.
  * N = 0 needs no signature, so nothing is read or verified then.
  */
-import { StorageKeys, type StoredTrustedKey } from '../config/stored.js';
+import { StorageKeys, type StoredTrustedKey, type StoredTrustedSshKey } from '../config/stored.js';
 import { AppError } from '../errors.js';
 import type { TrustedKey } from '../pgp/types.js';
+import type { TrustedSshKey } from '../sshsig/types.js';
 import type { Store } from '../storage/store.js';
 import { progress, type Step } from './run-context.js';
 
@@ -16,6 +17,17 @@ export async function loadTrustedKeys(store: Store): Promise<TrustedKey[]> {
   for (const name of await store.list(StorageKeys.trustedKeyPrefix)) {
     if (name.endsWith('/')) continue;
     const entry = await store.get<StoredTrustedKey>(StorageKeys.trustedKey(name));
+    if (entry) keys.push({ name: entry.value.name || name, publicKey: entry.value.public_key });
+  }
+  return keys;
+}
+
+/** The trusted SSH keys of a mount, in name order (one authorized_keys line each). */
+export async function loadTrustedSshKeys(store: Store): Promise<TrustedSshKey[]> {
+  const keys: TrustedSshKey[] = [];
+  for (const name of await store.list(StorageKeys.trustedSshKeyPrefix)) {
+    if (name.endsWith('/')) continue;
+    const entry = await store.get<StoredTrustedSshKey>(StorageKeys.trustedSshKey(name));
     if (entry) keys.push({ name: entry.value.name || name, publicKey: entry.value.public_key });
   }
   return keys;
@@ -35,6 +47,7 @@ export const checkSignatures: Step = {
       return 'continue';
     }
     const keys = await loadTrustedKeys(deps.store);
+    const sshKeys = await loadTrustedSshKeys(deps.store);
     const rawCommit = await deps.mirror.readCommit(tip);
     // Notes are read only from sources the remote advertises now (a deleted ref means no notes).
     const notes: string[] = [];
@@ -52,6 +65,7 @@ export const checkSignatures: Step = {
       notes,
       required,
       keys,
+      sshKeys,
       verifier: deps.verifier,
     });
     if (!result.ok || result.validCount < required) {

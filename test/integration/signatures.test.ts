@@ -346,7 +346,12 @@ describe('signature policy over real gpg, git and openpgp.js', () => {
         verifier,
       });
       expect(result.signers).toEqual([
-        { fingerprint: k.alice.fingerprint, keyNames: ['alice', 'alice-laptop'], source: 'gpgsig' },
+        {
+          kind: 'pgp',
+          fingerprint: k.alice.fingerprint,
+          keyNames: ['alice', 'alice-laptop'],
+          source: 'gpgsig',
+        },
       ]);
     } finally {
       await repo.cleanup();

@@ -187,7 +187,7 @@ describe('signature policy: what is verified and reported', () => {
       ],
     });
     expect(result.signers).toEqual([
-      { fingerprint: 'AAAA', keyNames: ['alice', 'alice-again'], source: 'note' },
+      { kind: 'pgp', fingerprint: 'AAAA', keyNames: ['alice', 'alice-again'], source: 'note' },
     ]);
   });
 
@@ -198,9 +198,16 @@ describe('signature policy: what is verified and reported', () => {
       required: 1,
     });
     expect(result.rejected).toEqual([
-      { source: 'gpgsig', reason: 'unknown-key', detail: 'fake unknown-key', issuer: 'CCCC' },
+      {
+        source: 'gpgsig',
+        kind: 'pgp',
+        reason: 'unknown-key',
+        detail: 'fake unknown-key',
+        issuer: 'CCCC',
+      },
       {
         source: 'note',
+        kind: 'pgp',
         index: 1,
         reason: 'bad-signature',
         detail: 'fake bad-signature',
@@ -209,6 +216,7 @@ describe('signature policy: what is verified and reported', () => {
       { source: 'note', index: 2, reason: 'malformed', detail: 'note line 2 is not base64' },
       {
         source: 'note',
+        kind: 'pgp',
         index: 3,
         reason: 'expired-key',
         detail: 'fake expired-key',
@@ -228,8 +236,8 @@ describe('signature policy: what is verified and reported', () => {
     expect(reason).toContain(
       `commit ${COMMIT} has 1 valid signature(s) from trusted keys, 2 required`,
     );
-    expect(reason).toContain('signed by AAAA (alice)');
-    expect(reason).toContain('rejected: note line 1: revoked-key (fake revoked-key)');
+    expect(reason).toContain('signed by pgp AAAA (alice)');
+    expect(reason).toContain('rejected: note line 1 (pgp BBBB): revoked-key (fake revoked-key)');
     expect(result.error?.details).toMatchObject({ required: 2, validCount: 1, signers: ['AAAA'] });
   });
 
@@ -270,7 +278,7 @@ describe('pipelineSignaturePolicy (the shape the pipeline step calls)', () => {
       pipelineSignaturePolicy({ ...base, rawCommit: raw('unknown-key:CCCC'), required: 2 }),
     ).rejects.toMatchObject({
       code: 'SIGNATURES_INSUFFICIENT',
-      reason: expect.stringContaining('gpgsig: unknown-key (fake unknown-key)'),
+      reason: expect.stringContaining('gpgsig (pgp CCCC): unknown-key (fake unknown-key)'),
     });
   });
 });
