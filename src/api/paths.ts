@@ -7,6 +7,10 @@ import { configureGitCredentialPath } from './configure-git-credential.js';
 import { configureGitSshKeyPath } from './configure-git-ssh-key.js';
 import { configureTrustedPgpPublicKeyPath } from './configure-trusted-pgp-public-key.js';
 import { configureTrustedPgpPublicKeysPath } from './configure-trusted-pgp-public-keys.js';
+import {
+  configureTrustedSshPublicKeyPath,
+  configureTrustedSshPublicKeysPath,
+} from './configure-trusted-ssh-public-key.js';
 import { configureVaultAccessPath } from './configure-vault-access.js';
 import { configureVaultRequestPath } from './configure-vault-request.js';
 import { configureVaultRequestsPath } from './configure-vault-requests.js';
@@ -29,6 +33,8 @@ export const apiPaths: readonly PathDescriptor[] = [
   configureVaultAccessPath,
   configureTrustedPgpPublicKeysPath,
   configureTrustedPgpPublicKeyPath,
+  configureTrustedSshPublicKeysPath,
+  configureTrustedSshPublicKeyPath,
   configureGitCredentialPath,
   configureGitSshKeyPath,
   configureWebhooksPath,

@@ -328,6 +328,34 @@ describe('every path through the bao CLI', () => {
     expect((await bao(us, ['list', 'flant_gitops/configure/trusted_pgp_public_key'])).code).toBe(2);
   });
 
+  it('trusted SSH keys: a real .pub line is accepted and fingerprinted as ssh-keygen -l does', async () => {
+    const keyPath = join(dir, 'bob');
+    execFileSync('ssh-keygen', [
+      '-q',
+      '-t',
+      'ed25519',
+      '-N',
+      '',
+      '-C',
+      'bob@laptop',
+      '-f',
+      keyPath,
+    ]);
+    const printed = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${keyPath}.pub`]);
+    const path = 'flant_gitops/configure/trusted_ssh_public_key';
+    await ours(['write', `${path}/bob`, `public_key=@${keyPath}.pub`]);
+    const item = (await readJson(`${path}/bob`)).data;
+    expect(item).toMatchObject({ name: 'bob', key_type: 'ssh-ed25519', comment: 'bob@laptop' });
+    expect(printed.toString().split(' ')[1]).toBe(item.fingerprint);
+    const bad = await bao(us, ['write', path, 'name=eve', `public_key=@${keyPath}`]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('public_key: must be one SSH public key line');
+    expect(bad.stderr).not.toContain('PRIVATE KEY');
+    expect(JSON.parse(await ours(['list', '-format=json', path]))).toEqual(['bob']);
+    await ours(['delete', `${path}/bob`]);
+    expect((await bao(us, ['list', path])).code).toBe(2);
+  });
+
   it('git credential and ssh key: write-only secrets', async () => {
     await ours([
       'write',
@@ -366,6 +394,8 @@ describe('every path through the bao CLI', () => {
     'configure_vault_access',
     'configure/trusted_pgp_public_key',
     'configure/trusted_pgp_public_key/alice',
+    'configure/trusted_ssh_public_key',
+    'configure/trusted_ssh_public_key/bob',
     'configure/git_credential',
     'configure/git_ssh_key',
   ])('bao path-help flant_gitops/%s shows the synopsis and fields', async (path) => {
