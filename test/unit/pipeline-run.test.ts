@@ -4,9 +4,11 @@ import {
   StorageKeys,
   type StoredTaskConfiguration,
   type StoredTrustedKey,
+  type StoredTrustedSshKey,
 } from '../../src/config/stored.js';
 import { AppError } from '../../src/errors.js';
 import type { SignatureVerifier } from '../../src/pgp/types.js';
+import { dearmorSshSignature } from '../../src/sshsig/armor.js';
 import { readPollState } from '../../src/pipeline/summarise.js';
 import { VAULT_CA_CONTAINER_PATH } from '../../src/pipeline/steps-run.js';
 import { listTasks } from '../../src/tasks/task-record.js';
@@ -24,6 +26,7 @@ import {
   setLastCommit,
   world,
 } from './pipeline-fakes.js';
+import { forgeKey, forgeSshSignature } from '../helpers/sshsig-forge.js';
 
 const open = benchesPerTest();
 
@@ -154,6 +157,8 @@ describe('signatures', () => {
     );
     const key: StoredTrustedKey = { name: 'alice', public_key: 'ARMORED-ALICE' };
     await b.store.put(StorageKeys.trustedKey('alice'), key);
+    const ssh: StoredTrustedSshKey = { name: 'bob', public_key: 'ssh-ed25519 AAAA bob' };
+    await b.store.put(StorageKeys.trustedSshKey('bob'), ssh);
     await b.runtime.poll('periodic');
     const input = b.w.policyInputs[0];
     expect(input).toMatchObject({
@@ -162,6 +167,7 @@ describe('signatures', () => {
       notes: ['sig-from-notes', 'sig-from-tag'],
     });
     expect(input?.keys).toEqual([{ name: 'alice', publicKey: 'ARMORED-ALICE' }]);
+    expect(input?.sshKeys).toEqual([{ name: 'bob', publicKey: 'ssh-ed25519 AAAA bob' }]);
     expect(new TextDecoder().decode(input?.rawCommit)).toContain(C2);
     expect((await onlyTask(b)).status).toBe('SUCCEEDED');
   });
@@ -199,6 +205,41 @@ describe('signatures with the production policy (pipelineSignaturePolicy) over a
     await b.runtime.poll('periodic');
     expect(await onlyTask(b)).toMatchObject({ status, reason_code: code });
   });
+});
+
+describe('SSH signatures with the production policy', () => {
+  /** No PGP key is trusted here; an SSH line must never reach the PGP verifier. */
+  const noPgp: SignatureVerifier = {
+    prepare: async () => ({ count: 0, namesByFingerprint: new Map(), unusable: [] }),
+    verifyDetached: async () => {
+      throw new Error('an SSH signature reached the PGP verifier');
+    },
+  };
+  it.each([
+    { trusted: true, status: 'SUCCEEDED', code: 'DEPLOYED' },
+    { trusted: false, status: 'FAILED', code: 'SIGNATURES_INSUFFICIENT' },
+  ])(
+    'an SSH note line by a stored SSH key (trusted: $trusted) makes the task $status',
+    async ({ trusted, status, code }) => {
+      const bob = forgeKey('ed25519', 'bob@laptop');
+      const armored = forgeSshSignature(bob, C2);
+      const line = (dearmorSshSignature(armored) ?? Buffer.alloc(0)).toString('base64');
+      const b = await open(
+        world({ remote: { branch: C2, notes: 'n'.repeat(40) }, notes: { 'notes-ref': line } }),
+        {
+          configure: config({ required_number_of_verified_signatures_on_commit: 1 }),
+          verifier: noPgp,
+        },
+      );
+      const stored = trusted ? bob : forgeKey('ed25519');
+      const ssh: StoredTrustedSshKey = { name: 'bob', public_key: stored.publicLine };
+      await b.store.put(StorageKeys.trustedSshKey('bob'), ssh);
+      await b.runtime.poll('periodic');
+      const task = await onlyTask(b);
+      expect(task).toMatchObject({ status, reason_code: code });
+      if (!trusted) expect(task.reason).toContain(`(ssh ${bob.fingerprint}): unknown-key`);
+    },
+  );
 });
 
 describe('the run', () => {
