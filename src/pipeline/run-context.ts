@@ -33,7 +33,7 @@ export interface SignatureCheckInput {
 export interface SignatureCheckResult {
   readonly ok: boolean;
   readonly validCount: number;
-  /** Who signed (primary fingerprints in production). */
+  /** Who signed (in production: PGP primary fingerprints and SSH `SHA256:` fingerprints). */
   readonly signers: readonly string[];
   readonly rejected: readonly unknown[];
 }

@@ -148,5 +148,8 @@ describe('end to end: a quorum of one PGP and one SSH signature', () => {
     expect(failed).toMatchObject({ status: 'FAILED', reason_code: 'SIGNATURES_INSUFFICIENT' });
     expect(failed.reason).toContain(`1 valid signature(s) from trusted keys, 2 required`);
     expect(failed.reason).toContain(`signed by ssh ${bob.fingerprint} (bob)`);
+    // The status view of what the tip lacks names the signer's kind and fingerprint too.
+    const status = (await readJson('status')).data;
+    expect(status.last_poll_reason).toContain(`signed by ssh ${bob.fingerprint} (bob)`);
   });
 });
