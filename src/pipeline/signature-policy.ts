@@ -150,11 +150,13 @@ export async function evaluateSignatures(
       required: input.required,
       validCount: signers.length,
       signers: signers.map((s) => s.fingerprint),
+      valid: signers.map((s) => ({ ...s })),
       rejected: rejected.map((r) => ({
         source: r.source,
         index: r.index,
         reason: r.reason,
         issuer: r.issuer,
+        detail: r.detail,
       })),
     },
   });
@@ -184,5 +186,6 @@ export const pipelineSignaturePolicy: SignaturePolicy = async (input) => {
     validCount: result.validCount,
     signers: result.signers.map((s) => s.fingerprint),
     rejected: result.rejected,
+    valid: result.signers,
   };
 };
