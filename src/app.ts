@@ -6,6 +6,7 @@ import { fastify, type FastifyError, type FastifyInstance, type FastifyReply } f
 import { registerApiRoutes } from './http/api-routes.js';
 import { registerExtensions } from './http/extensions.js';
 import type { AppDeps } from './http/types.js';
+import { registerVaultWire } from './http/vault-wire.js';
 
 export type { AppDeps } from './http/types.js';
 
@@ -63,6 +64,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     await reply.code(404).send({ errors: [] });
   });
 
+  registerVaultWire(app, deps.authorizer);
   registerApiRoutes(app, deps);
   registerExtensions(app, deps);
   return app;

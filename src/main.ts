@@ -13,6 +13,7 @@ import { loadServiceConfig, type ServiceConfig } from './config/service-config.j
 import { isAppError } from './errors.js';
 import { createLogger, type Logger } from './logging.js';
 import { startService } from './service.js';
+import { signaturesCommand } from './signatures/cli.js';
 import { copyStore } from './storage/copy.js';
 import { openDataDirStore, openKvStore } from './storage/open.js';
 
@@ -24,6 +25,7 @@ export const USAGE = `Usage:
                      [--flux-recv-config FILE] [--tick-seconds N]
   flant-gitops hook-url --secret-file FILE
   flant-gitops copy-store --to vault-kv|files [--data-dir DIR] [--kv-… options]
+  flant-gitops signatures add|push|show …   (flant-gitops signatures --help)
   flant-gitops --help
 
 Options (each also from the environment; flags win):
@@ -134,6 +136,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
   if (command === 'hook-url') return hookUrl(rest);
   if (command === 'copy-store') return copyStoreCommand(rest, env);
+  if (command === 'signatures') return signaturesCommand(rest, env);
   if (command !== 'serve') {
     process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
     return 2;

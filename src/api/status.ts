@@ -3,6 +3,7 @@
  * the remote tip it saw, the last successful commit, the task queued or running, the next poll.
  */
 import { StorageKeys, type StoredConfiguration, type StoredLastCommit } from '../config/stored.js';
+import { statusFields } from '../pipeline/signature-report.js';
 import { readPollState } from '../pipeline/summarise.js';
 import { listTasks } from '../tasks/task-record.js';
 import type { PathDescriptor } from './types.js';
@@ -13,7 +14,10 @@ export const statusPath: PathDescriptor = {
   synopsis: 'Poll status of the mount.',
   description:
     'Returns the last poll (time, outcome, reason and code), the remote tip seen, the last ' +
-    'successful commit, the task queued or running (if any) and when the next periodic poll is due.',
+    'successful commit, the task queued or running (if any), when the next periodic poll is due, ' +
+    'and what the remote tip still lacks: tip_signatures ("1 of 2, missing 1"), the required ' +
+    'number, the valid signatures (key name and fingerprint), the rejected ones with their ' +
+    'reason, and how many are missing.',
   fields: {},
   operations: {
     async read(req, ctx) {
@@ -38,6 +42,7 @@ export const statusPath: PathDescriptor = {
           running_task: running?.uuid ?? null,
           queued_task: queued?.uuid ?? null,
           next_poll_at: next?.toISOString() ?? null,
+          ...statusFields(poll?.signatures, poll?.remote_tip || undefined),
         },
       };
     },

@@ -10,6 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging.js';
+import type { TokenDescription } from './vault-wire.js';
 
 /** What is being asked: `help` is a path-help request (allowed with any capability). */
 export type AuthOperation = 'read' | 'list' | 'update' | 'delete' | 'help';
@@ -52,12 +53,22 @@ export function tokensEqual(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
-/** Embedded mode: the root token may do everything, anything else nothing. */
-export function createRootTokenAuthorizer(rootToken: string): Authorizer {
+/**
+ * Embedded mode: the root token may do everything, anything else nothing. It also describes the
+ * root token for `auth/token/lookup-self` (src/http/vault-wire.ts), as Vault describes its own.
+ */
+export function createRootTokenAuthorizer(
+  rootToken: string,
+): Authorizer & { describeToken(token: string): TokenDescription | undefined } {
   if (rootToken.length < 16) throw new AppError('INTERNAL', 'root token is too short');
+  const creationTime = Math.floor(Date.now() / 1000);
   return {
     async authorize(req) {
       if (req.token === undefined || !tokensEqual(req.token, rootToken)) throw denied();
+    },
+    describeToken(token) {
+      if (!tokensEqual(token, rootToken)) return undefined;
+      return { policies: ['root'], displayName: 'root', path: 'auth/token/root', creationTime };
     },
   };
 }

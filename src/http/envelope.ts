@@ -54,7 +54,7 @@ export function errorAnswer(e: AppError): ErrorAnswer {
       const list = e.details?.['errors'];
       const errors =
         Array.isArray(list) && list.every((x) => typeof x === 'string') ? list : [e.reason];
-      return { status: 400, body: { errors }, unexpected: false };
+      return { status: 400, body: { errors: vaultErrorList(errors) }, unexpected: false };
     }
     case 'INTERNAL':
       return { status: 500, body: { errors: ['internal error'] }, unexpected: true };
@@ -63,4 +63,31 @@ export function errorAnswer(e: AppError): ErrorAnswer {
     default:
       return { status: e.status, body: { errors: [e.reason] }, unexpected: e.status >= 500 };
   }
+}
+
+/**
+ * Several errors as Vault sends them: one string in go-multierror's layout
+ * (`2 errors occurred:\n\t* a\n\t* b\n\n`). The vault/bao CLI prints each element of `errors`
+ * as `* <element>` with no separator, so a list of several ran together on one line; one string
+ * laid out like this prints one error per line, as it does for Vault itself. A single error stays
+ * as it is.
+ */
+export function vaultErrorList(errors: readonly string[]): readonly string[] {
+  if (errors.length <= 1) return errors;
+  const lines = errors.map((e) => `\t* ${e}`).join('\n');
+  return [`${errors.length} errors occurred:\n${lines}\n\n`];
+}
+
+/** The errors of an answer as a list again (a multi-error string split back; for clients). */
+export function splitVaultErrors(errors: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const e of errors) {
+    const m = /^\d+ errors occurred:\n([\s\S]*)$/.exec(e);
+    if (!m?.[1]) {
+      out.push(e);
+      continue;
+    }
+    for (const line of m[1].split('\n')) if (line.startsWith('\t* ')) out.push(line.slice(3));
+  }
+  return out;
 }

@@ -36,11 +36,17 @@ export async function runPipeline(
   const state: RunState = { lastVersion: 0, signers: [], env: {} };
   const { signal } = input.task;
   const log = deps.logger.child({ mount: deps.mount, task: input.task.uuid });
+  let shown: string | undefined;
   for (const step of steps) {
     if (signal.aborted) return { kind: 'failed', error: canceled(signal), state };
     try {
       log.debug({ step: step.name }, 'step started');
       const result = await step.run(deps, input, state);
+      // The task shows its commit from the step that learned it on, not only once it ended.
+      if (state.tip !== undefined && state.tip !== shown) {
+        shown = state.tip;
+        await input.task.recordCommit(state.tip);
+      }
       if (result === 'up-to-date') return { kind: 'up-to-date', state };
     } catch (e) {
       // Whatever a canceled step throws (a killed git, an aborted request) is a cancel.

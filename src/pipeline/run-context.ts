@@ -13,6 +13,7 @@ import type { Store } from '../storage/store.js';
 import type { TrustedSshKey } from '../sshsig/types.js';
 import type { RunningTask } from '../tasks/task-manager.js';
 import type { VaultAccessConfig, VaultAccessService } from '../vault/types.js';
+import type { SignatureReport } from './signature-report.js';
 
 /**
  * Input of the signature policy: the commit, its raw object, the note texts from both sources,
@@ -36,6 +37,8 @@ export interface SignatureCheckResult {
   /** Who signed (in production: PGP primary fingerprints and SSH `SHA256:` fingerprints). */
   readonly signers: readonly string[];
   readonly rejected: readonly unknown[];
+  /** The signers in detail (fingerprint, key names, source) when the policy gives them. */
+  readonly valid?: readonly unknown[];
 }
 
 /**
@@ -89,6 +92,8 @@ export interface RunState {
   lastVersion: number;
   /** The trusted keys that signed the tip (as the policy names them). */
   signers: readonly string[];
+  /** What the signature step found about the tip, for `status` (absent: not evaluated). */
+  signatures?: SignatureReport;
   access?: VaultAccessConfig;
   /** Variables for the container; tokens live only here, in memory. */
   env: Record<string, string>;

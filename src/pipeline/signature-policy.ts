@@ -11,7 +11,7 @@ import type { PreparedKeys, RejectionReason, SignatureVerifier } from '../pgp/ty
 import type { PreparedSshKeys, SshRejectionReason } from '../sshsig/types.js';
 import { prepareSshKeys, verifySshSignature } from '../sshsig/verify.js';
 import type { SignaturePolicy } from './run-context.js';
-import { insufficientReason } from './signature-report.js';
+import { insufficientReason } from './signature-reason.js';
 import {
   gpgsigKind,
   noteSignatureLines,
@@ -185,12 +185,14 @@ export async function evaluateSignatures(
       validCount: signers.length,
       signers: signers.map((s) => s.fingerprint),
       signerKinds: signers.map((s) => s.kind),
+      valid: signers.map((s) => ({ ...s })),
       rejected: rejected.map((r) => ({
         source: r.source,
         kind: r.kind,
         index: r.index,
         reason: r.reason,
         issuer: r.issuer,
+        detail: r.detail,
       })),
     },
   });
@@ -221,5 +223,6 @@ export const pipelineSignaturePolicy: SignaturePolicy = async (input) => {
     validCount: result.validCount,
     signers: result.signers.map((s) => s.fingerprint),
     rejected: result.rejected,
+    valid: result.signers,
   };
 };

@@ -1,75 +1,149 @@
 /**
- * The words of the signature policy's verdict: one line that says how many trusted keys signed,
- * which ones (kind and fingerprint, so an operator can tell alice's PGP key from bob's SSH key),
- * and why every other signature did not count. Kept apart from the counting so the policy reads
- * as the rule and this file as its explanation.
+ * What the remote tip still lacks, as `status` shows it: the required number, the trusted keys
+ * whose signatures counted (name, kind — pgp or ssh — and fingerprint), the signatures that did
+ * not count and why (with the kind and the fingerprint of the key they name),
+ * and how many are missing. The signature step builds it from the policy's answer (or from its
+ * SIGNATURES_INSUFFICIENT error); the summariser stores it with the poll state, so every poll
+ * that evaluates the tip refreshes it, and approvers see it without reading a failed task.
  */
-import type { SignatureKind } from './signature-sources.js';
+import { isAppError } from '../errors.js';
+import type { SignatureCheckResult } from './run-context.js';
 
-/** The parts of a counted signer the report names. */
+/** A trusted key that signed. `kind` is absent in reports stored before SSH keys existed. */
 export interface ReportedSigner {
-  readonly kind: SignatureKind;
+  readonly name: string;
+  readonly kind?: string;
   readonly fingerprint: string;
-  readonly keyNames: readonly string[];
+  readonly source: string;
 }
 
-/** The parts of a rejected signature the report names. */
+/** A signature that did not count; `kind` absent when the line was not even base64. */
 export interface ReportedRejection {
-  readonly source: 'gpgsig' | 'note';
-  readonly kind?: SignatureKind;
+  readonly source: string;
+  readonly kind?: string;
   readonly index?: number;
   readonly reason: string;
   readonly detail: string;
+  /** Fingerprint (or key id) of the key the signature names, when it could be read. */
   readonly issuer?: string;
 }
 
-/** What the one-line reason is built from. */
-export interface ReportInput {
-  readonly commitId: string;
+/** The report of one commit (stored inside the poll state). */
+export interface SignatureReport {
+  readonly commit: string;
   readonly required: number;
-  readonly signers: readonly ReportedSigner[];
+  readonly valid: readonly ReportedSigner[];
   readonly rejected: readonly ReportedRejection[];
-  /** Trusted keys usable in this check, of both kinds together. */
-  readonly trustedCount: number;
-  readonly unusable: readonly {
-    readonly kind: SignatureKind;
-    readonly name: string;
-    readonly detail: string;
-  }[];
+  readonly missing: number;
 }
 
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+interface SignerLike {
+  readonly kind?: unknown;
+  readonly fingerprint?: unknown;
+  readonly keyNames?: unknown;
+  readonly source?: unknown;
 }
 
-/** `pgp 0123…ABCD (alice, alice-laptop)` or `ssh SHA256:… (bob)`. */
-export function describeSigner(s: ReportedSigner): string {
-  return `${s.kind} ${s.fingerprint} (${s.keyNames.join(', ')})`;
+function signersOf(list: readonly unknown[]): ReportedSigner[] {
+  return list.map((raw) => {
+    const s = (typeof raw === 'string' ? { fingerprint: raw } : raw) as SignerLike;
+    const names = Array.isArray(s.keyNames) ? s.keyNames.map(String) : [];
+    return {
+      name: names.join(', '),
+      ...(typeof s.kind === 'string' ? { kind: s.kind } : {}),
+      fingerprint: String(s.fingerprint ?? ''),
+      source: String(s.source ?? ''),
+    };
+  });
 }
 
-/** `note line 2 (ssh SHA256:…): unknown-key (key … is not a trusted SSH key)`. */
-export function describeRejected(r: ReportedRejection): string {
-  const where = r.source === 'note' ? `note line ${String(r.index ?? '?')}` : 'gpgsig';
+function rejectionsOf(list: readonly unknown[]): ReportedRejection[] {
+  return list.map((raw) => {
+    const r = raw as Record<string, unknown>;
+    return {
+      source: String(r.source ?? ''),
+      ...(typeof r.kind === 'string' ? { kind: r.kind } : {}),
+      ...(typeof r.index === 'number' ? { index: r.index } : {}),
+      ...(typeof r.issuer === 'string' ? { issuer: r.issuer } : {}),
+      reason: String(r.reason ?? ''),
+      detail: String(r.detail ?? '')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    };
+  });
+}
+
+function report(
+  commit: string,
+  required: number,
+  valid: ReportedSigner[],
+  rejected: ReportedRejection[],
+): SignatureReport {
+  return { commit, required, valid, rejected, missing: Math.max(0, required - valid.length) };
+}
+
+/** The report of a policy answer (signers in detail when the policy gave them). */
+export function reportOfResult(
+  commit: string,
+  required: number,
+  result: SignatureCheckResult,
+): SignatureReport {
+  const valid = signersOf(result.valid ?? result.signers);
+  return report(commit, required, valid, rejectionsOf(result.rejected));
+}
+
+/** The report carried by a SIGNATURES_INSUFFICIENT error, or undefined for any other error. */
+export function reportOfError(
+  commit: string,
+  required: number,
+  e: unknown,
+): SignatureReport | undefined {
+  if (!isAppError(e, 'SIGNATURES_INSUFFICIENT')) return undefined;
+  const d = e.details ?? {};
+  const valid = Array.isArray(d['valid'])
+    ? d['valid']
+    : Array.isArray(d['signers'])
+      ? d['signers']
+      : [];
+  const rejected = Array.isArray(d['rejected']) ? d['rejected'] : [];
+  return report(commit, required, signersOf(valid), rejectionsOf(rejected));
+}
+
+/** `note line 2 (ssh SHA256:…): unknown-key (…)`, the same words as the failure reason. */
+function describeRejection(x: ReportedRejection): string {
+  const where = x.source === 'note' ? `note line ${x.index ?? '?'}` : x.source;
   const who =
-    r.kind === undefined ? '' : ` (${r.kind}${r.issuer === undefined ? '' : ` ${r.issuer}`})`;
-  return `${where}${who}: ${r.reason} (${oneLine(r.detail)})`;
+    x.kind === undefined ? '' : ` (${x.kind}${x.issuer === undefined ? '' : ` ${x.issuer}`})`;
+  return `${where}${who}: ${x.reason}${x.detail ? ` (${x.detail})` : ''}`;
 }
 
-/** The one-line reason of SIGNATURES_INSUFFICIENT: counts, who signed, what was rejected. */
-export function insufficientReason(input: ReportInput): string {
-  const parts = [
-    `commit ${input.commitId} has ${input.signers.length} valid signature(s) from trusted keys, ` +
-      `${input.required} required`,
-  ];
-  if (input.signers.length > 0)
-    parts.push(`signed by ${input.signers.map(describeSigner).join(', ')}`);
-  if (input.rejected.length > 0)
-    parts.push(`rejected: ${input.rejected.map(describeRejected).join('; ')}`);
-  if (input.trustedCount === 0) parts.push('no trusted keys are configured');
-  for (const u of input.unusable) {
-    parts.push(
-      `trusted ${u.kind === 'ssh' ? 'SSH ' : ''}key ${u.name} is unusable (${oneLine(u.detail)})`,
-    );
+/** The one-line summary `status` shows, e.g. `1 of 2, missing 1`. */
+export function summaryLine(r: SignatureReport): string {
+  return `${r.valid.length} of ${r.required}, missing ${r.missing}`;
+}
+
+/** The fields `status` shows for the remote tip (all null when no report is about it). */
+export function statusFields(
+  r: SignatureReport | undefined | null,
+  remoteTip: string | undefined,
+): Record<string, unknown> {
+  const about = r && remoteTip !== undefined && r.commit === remoteTip ? r : undefined;
+  if (!about) {
+    return {
+      tip_signatures: null,
+      tip_signatures_required: null,
+      tip_signatures_valid: null,
+      tip_signatures_rejected: null,
+      tip_signatures_missing: null,
+    };
   }
-  return parts.join('; ');
+  return {
+    tip_signatures: summaryLine(about),
+    tip_signatures_required: about.required,
+    tip_signatures_valid: about.valid.map(
+      (s) => `${s.name || '(unnamed)'} ${s.kind === undefined ? '' : `${s.kind} `}${s.fingerprint}`,
+    ),
+    tip_signatures_rejected: about.rejected.map(describeRejection),
+    tip_signatures_missing: about.missing,
+  };
 }

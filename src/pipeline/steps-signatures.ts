@@ -10,6 +10,7 @@ import type { TrustedKey } from '../pgp/types.js';
 import type { TrustedSshKey } from '../sshsig/types.js';
 import type { Store } from '../storage/store.js';
 import { progress, type Step } from './run-context.js';
+import { reportOfError, reportOfResult } from './signature-report.js';
 
 /** The trusted keys of a mount, in name order. */
 export async function loadTrustedKeys(store: Store): Promise<TrustedKey[]> {
@@ -43,6 +44,7 @@ export const checkSignatures: Step = {
       throw new AppError('INTERNAL', 'signatures checked before the tip is known');
     }
     if (required <= 0) {
+      state.signatures = { commit: tip, required: 0, valid: [], rejected: [], missing: 0 };
       progress(input, 'no signatures required');
       return 'continue';
     }
@@ -59,15 +61,23 @@ export const checkSignatures: Step = {
       const n = await deps.mirror.readSignatureNotes(tip, 'latest-signature-tag');
       if (n !== undefined) notes.push(n);
     }
-    const result = await deps.checkSignatures({
-      commitId: tip,
-      rawCommit,
-      notes,
-      required,
-      keys,
-      sshKeys,
-      verifier: deps.verifier,
-    });
+    let result;
+    try {
+      result = await deps.checkSignatures({
+        commitId: tip,
+        rawCommit,
+        notes,
+        required,
+        keys,
+        sshKeys,
+        verifier: deps.verifier,
+      });
+    } catch (e) {
+      const report = reportOfError(tip, required, e);
+      if (report) state.signatures = report;
+      throw e;
+    }
+    state.signatures = reportOfResult(tip, required, result);
     if (!result.ok || result.validCount < required) {
       throw new AppError(
         'SIGNATURES_INSUFFICIENT',

@@ -10,6 +10,7 @@ import type { Store } from '../storage/store.js';
 import type { StoredTask } from '../tasks/task-record.js';
 import type { TaskManager, TaskOutcome } from '../tasks/task-manager.js';
 import type { RunOutcome } from './run-context.js';
+import type { SignatureReport } from './signature-report.js';
 
 /** How the last poll ended. */
 export type PollOutcome = 'deployed' | 'up-to-date' | 'failed' | 'canceled';
@@ -26,6 +27,12 @@ export interface StoredPollState {
   readonly remote_tip: string;
   readonly last_successful_commit: string;
   readonly task: string;
+  /**
+   * What the last evaluation of the remote tip's signatures found (null: none about this tip).
+   * A poll that did not reach the signature step keeps the previous report while it is about the
+   * same tip (an up-to-date poll, a failure before the step), and drops it once the tip moved.
+   */
+  readonly signatures?: SignatureReport | null;
 }
 
 /** The mount's poll state, or undefined before the first poll. */
@@ -90,7 +97,9 @@ export async function writePollState(
 ): Promise<void> {
   const { outcome, store } = input;
   // The previous remote tip is needed only when this poll did not learn one.
-  const remoteTip = outcome.state.tip ?? (await readPollState(store))?.remote_tip ?? '';
+  const previous = await readPollState(store);
+  const remoteTip = outcome.state.tip ?? previous?.remote_tip ?? '';
+  const kept = previous?.signatures?.commit === remoteTip ? previous.signatures : null;
   const last = (await store.get<StoredLastCommit>(StorageKeys.lastSuccessfulCommit))?.value.commit;
   const failed = outcome.kind === 'failed' ? outcome.error : undefined;
   const pollOutcome: PollOutcome =
@@ -104,6 +113,7 @@ export async function writePollState(
     remote_tip: remoteTip,
     last_successful_commit: last ?? '',
     task: task.uuid,
+    signatures: outcome.state.signatures ?? kept,
   };
   await store.put(StorageKeys.pollState, state, { durable: false });
   input.logger.info(

@@ -38,6 +38,11 @@ export interface RunningTask {
   readonly signal: AbortSignal;
   /** Append output to the task log (batched, bounded). */
   log(chunk: string): void;
+  /**
+   * Show the commit the run works on as soon as it is known (a running task that says which
+   * commit it deploys). Only the `commit` field changes: the status stays the summariser's.
+   */
+  recordCommit(commit: string): Promise<void>;
 }
 
 /** The final state the summariser decided. */
@@ -151,7 +156,14 @@ export function createTaskManager(opts: TaskManagerOptions): TaskManager {
       };
       const log = createTaskLogWriter(logOpts);
       active.set(uuid, { controller, log });
-      return { uuid, signal: controller.signal, log: (chunk) => log.append(chunk) };
+      const recordCommit = async (commit: string): Promise<void> => {
+        await update(uuid, (t) =>
+          t.status === 'RUNNING' && t.commit !== commit
+            ? { ...t, commit, modified: now().toISOString() }
+            : t,
+        );
+      };
+      return { uuid, signal: controller.signal, log: (chunk) => log.append(chunk), recordCommit };
     },
 
     async finish(uuid, outcome) {

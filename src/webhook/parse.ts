@@ -72,6 +72,15 @@ function decodeBody(
   }
 }
 
+/** The refs an approval moves (werf's `git signatures push`, `flant-gitops signatures push`). */
+export const SIGNATURE_REFS: readonly string[] = [
+  'refs/notes/signatures',
+  'refs/tags/latest-signature',
+];
+
+const isSignatureRef = (ref: string | undefined): boolean =>
+  ref !== undefined && SIGNATURE_REFS.includes(ref);
+
 function branchOf(ref: string | undefined): string[] {
   return ref?.startsWith('refs/heads/') ? [ref.slice('refs/heads/'.length)] : [];
 }
@@ -82,8 +91,9 @@ function delivery(
   branches: readonly string[] | undefined,
   deliveryId: string | undefined,
   repoHint: string | undefined,
+  signatureRefs = false,
 ): ParseResult {
-  return { ok: true, delivery: { event, kind, branches, deliveryId, repoHint } };
+  return { ok: true, delivery: { event, kind, branches, deliveryId, repoHint, signatureRefs } };
 }
 
 const invalid = (what: string): ParseResult => ({ ok: false, reason: `invalid ${what} payload` });
@@ -94,7 +104,8 @@ function gitEventKind(source: WebhookSource, event: string): ParsedDelivery['kin
   const pushes: Partial<Record<WebhookSource, readonly string[]>> = {
     github: ['push'],
     gitea: ['push'],
-    gitlab: ['Push Hook', 'System Hook'],
+    // A tag push is GitLab's own event; it counts only for the latest-signature tag (below).
+    gitlab: ['Push Hook', 'Tag Push Hook', 'System Hook'],
     bitbucket: ['repo:push', 'repo:refs_changed'],
   };
   return pushes[source]?.includes(event) ? 'push' : 'other';
@@ -114,7 +125,14 @@ function parseGitPush(
   }
   const hint =
     p.data.repository?.clone_url ?? p.data.project?.git_http_url ?? p.data.repository?.git_http_url;
-  return delivery(event, 'push', branchOf(p.data.ref), deliveryId, hint);
+  return delivery(
+    event,
+    'push',
+    branchOf(p.data.ref),
+    deliveryId,
+    hint,
+    isSignatureRef(p.data.ref),
+  );
 }
 
 function parseBitbucket(
@@ -128,7 +146,18 @@ function parseBitbucket(
     ...(p.data.push?.changes ?? []).flatMap((c) => (c.new?.type === 'branch' ? [c.new.name] : [])),
     ...(p.data.changes ?? []).flatMap((c) => (c.ref?.type === 'BRANCH' ? branchOf(c.ref.id) : [])),
   ];
-  return delivery(event, 'push', branches, deliveryId, p.data.repository?.links?.html?.href);
+  const signatureRefs =
+    (p.data.push?.changes ?? []).some(
+      (c) => c.new?.type === 'tag' && isSignatureRef(`refs/tags/${c.new.name}`),
+    ) || (p.data.changes ?? []).some((c) => isSignatureRef(c.ref?.id));
+  return delivery(
+    event,
+    'push',
+    branches,
+    deliveryId,
+    p.data.repository?.links?.html?.href,
+    signatureRefs,
+  );
 }
 
 function parseCloudEvent(headers: WebhookHeaders, body: Buffer): ParseResult {

@@ -8,7 +8,7 @@
  * |--------|----------------------------|---------------------------------------------------------|
  * | 202    | `{"status":"accepted"}`    | verified push for the endpoint's branch: poll requested |
  * | 202    | `{"status":"ignored"}`     | verified, but another branch/event/Docker repository    |
- * | 202    | `{"status":"duplicate"}`   | verified replay of a delivery id seen within the window |
+ * | 202    | `{"status":"duplicate"}`   | verified replay (same delivery id, or same signed body) |
  * | 200    | `{"status":"pong"}`        | GitHub `ping`, Bitbucket `diagnostics:ping`             |
  * | 400    | `{"errors":[…]}`           | verified, but the body is not a payload of that sender  |
  * | 401    | `{"errors":[…]}`           | the signature/token header is missing                   |
@@ -23,6 +23,7 @@ import type { DeliveryDeduper } from './dedupe.js';
 import { normalizeHubRepository } from './docker-hub.js';
 import type { Forwarder } from './forward.js';
 import { parseDelivery, type ParseResult } from './parse.js';
+import { replayKey } from './replay-key.js';
 import type {
   EndpointLookup,
   ParsedDelivery,
@@ -94,20 +95,30 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps): WebhookReceive
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = deps.logger;
 
-  function decide(ep: ResolvedEndpoint, d: ParsedDelivery, at: Date): Outcome {
+  function decide(
+    ep: ResolvedEndpoint,
+    d: ParsedDelivery,
+    at: Date,
+    signed: (source: WebhookSource) => string,
+  ): Outcome {
     if (d.kind === 'ping') return 'pong';
     if (d.kind !== 'push') return 'ignored';
-    if (ep.branch !== undefined && d.branches !== undefined && !d.branches.includes(ep.branch)) {
-      return 'ignored';
-    }
+    // A push of the signature refs (an approver signed) may make the tip deployable: never
+    // filtered by branch.
+    const otherBranch =
+      ep.branch !== undefined && d.branches !== undefined && !d.branches.includes(ep.branch);
+    if (otherBranch && d.signatureRefs !== true) return 'ignored';
     if (ep.source === 'dockerhub') {
       const repo = d.repoHint === undefined ? undefined : normalizeHubRepository(d.repoHint);
       if (repo === undefined || repo !== ep.dockerRepository) return 'ignored';
     }
-    if (d.deliveryId !== undefined) {
-      const key = `${ep.mount}\u0000${ep.name}\u0000${d.deliveryId}`;
-      if (!deps.deduper.firstSeen(key, at)) return 'duplicate';
-    }
+    // A replay is recognised by the delivery id (a sender's own retry) and by what the signature
+    // covers (a resend under a fresh, unsigned id); every key is recorded, none short-circuits.
+    const scope = `${ep.mount}\u0000${ep.name}\u0000`;
+    const keys = [`${scope}signed\u0000${signed(ep.source)}`];
+    if (d.deliveryId !== undefined) keys.push(`${scope}${d.deliveryId}`);
+    const fresh = keys.map((k) => deps.deduper.firstSeen(k, at));
+    if (fresh.includes(false)) return 'duplicate';
     deps.poller.requestPoll(ep.mount, `webhook ${ep.name}: ${d.event}`);
     return 'accepted';
   }
@@ -143,6 +154,15 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps): WebhookReceive
 
     forward(verified, req);
 
+    const replayKeys = new Map<WebhookSource, string>();
+    const signed = (source: WebhookSource): string => {
+      let k = replayKeys.get(source);
+      if (k === undefined) {
+        k = replayKey(source, req.headers, req.body);
+        replayKeys.set(source, k);
+      }
+      return k;
+    };
     const parsed = new Map<WebhookSource, ParseResult>();
     const outcomes: Outcome[] = [];
     let lastParseError = '';
@@ -161,7 +181,7 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps): WebhookReceive
           );
           continue;
         }
-        const outcome = decide(ep, p.delivery, at);
+        const outcome = decide(ep, p.delivery, at, signed);
         outcomes.push(outcome);
         log.debug(
           { endpoint: ep.name, mount: ep.mount, event: p.delivery.event, outcome },

@@ -85,6 +85,11 @@ export interface ParsedDelivery {
   readonly deliveryId: string | undefined;
   /** Repository named in the payload (clone URL or Docker Hub repo_name). */
   readonly repoHint: string | undefined;
+  /**
+   * True when the push moved `refs/notes/signatures` or the `latest-signature` tag (what werf's
+   * `git signatures push` and ours move): an approval may have made the tip deployable.
+   */
+  readonly signatureRefs?: boolean;
 }
 
 /** Per-backend counters of the forwarder. */

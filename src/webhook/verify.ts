@@ -61,11 +61,25 @@ function verifyGitea(headers: WebhookHeaders, body: Buffer, secret: Buffer): Ver
     .map((h) => headerValue(headers, h))
     .filter((v): v is string => v !== undefined);
   if (sigs.length === 0) return missing('X-Gitea-Signature header is missing');
-  const expected = createHmac('sha256', secret).update(body).digest();
   // Every signature header that is present must match (Gitea sends copies under several names).
-  let allMatch = true;
-  for (const s of sigs) allMatch = hexMatches(expected, s) && allMatch;
-  return allMatch ? OK : mismatch('signature does not match');
+  const matchesAll = (signed: Buffer | string): boolean => {
+    const expected = createHmac('sha256', secret).update(signed).digest();
+    let allMatch = true;
+    for (const s of sigs) allMatch = hexMatches(expected, s) && allMatch;
+    return allMatch;
+  };
+  if (matchesAll(body)) return OK;
+  // With content type application/x-www-form-urlencoded Gitea, Forgejo and Gogs send
+  // `payload=<urlencoded JSON>` but sign the JSON itself, not the form body.
+  const form = formPayload(headers, body);
+  return form !== undefined && matchesAll(form) ? OK : mismatch('signature does not match');
+}
+
+/** The `payload` field of a form-encoded body (undefined for any other content type). */
+function formPayload(headers: WebhookHeaders, body: Buffer): string | undefined {
+  const type = (headerValue(headers, 'content-type') ?? '').toLowerCase();
+  if (!type.startsWith('application/x-www-form-urlencoded')) return undefined;
+  return new URLSearchParams(body.toString('utf8')).get('payload') ?? undefined;
 }
 
 /** Standard Webhooks keys may be given as `whsec_<base64>`; otherwise the bytes are the key. */

@@ -5,6 +5,7 @@ import { apiPaths, findPath } from '../../src/api/paths.js';
 import { operationOf } from '../../src/http/api-routes.js';
 import { createLogger } from '../../src/logging.js';
 import { goodBody, makeTestApp, SERVICE_SECRET_ID, TEST_ROOT_TOKEN } from '../helpers/api-app.js';
+import { splitVaultErrors } from '../../src/http/envelope.js';
 
 const H = { 'x-vault-token': TEST_ROOT_TOKEN };
 const M = '/v1/flant_gitops';
@@ -71,7 +72,14 @@ describe('Vault HTTP conventions', () => {
       headers: H,
     });
     expect(r2.statusCode).toBe(400);
-    expect(r2.json()).toEqual({ errors: ['username: is required', 'password: is required'] });
+    // Several errors travel as Vault sends them: one go-multierror string, one error per line.
+    expect(r2.json()).toEqual({
+      errors: ['2 errors occurred:\n\t* username: is required\n\t* password: is required\n\n'],
+    });
+    expect(splitVaultErrors(r2.json().errors)).toEqual([
+      'username: is required',
+      'password: is required',
+    ]);
     const r3 = await app.inject({
       method: 'PUT',
       url: `${M}/configure/git_credential`,

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { splitVaultErrors } from '../../src/http/envelope.js';
 import { goodBody, makeTestApp, TEST_ROOT_TOKEN, type TestApp } from '../helpers/api-app.js';
 
 const H = { 'x-vault-token': TEST_ROOT_TOKEN };
@@ -296,7 +297,7 @@ describe('a write that breaks a rule is refused with 400, names field and rule, 
       payload: JSON.stringify(body),
     });
     expect(r.statusCode).toBe(400);
-    const errors = (r.json() as { errors: string[] }).errors;
+    const errors = splitVaultErrors((r.json() as { errors: string[] }).errors);
     for (const m of messages)
       expect(
         errors.some((e) => e.startsWith(m)),

@@ -463,13 +463,15 @@ describe('receiver: de-duplication and bursts', () => {
     'x-hub-signature-256': `sha256=${sha256('gh-secret', body)}`,
   });
 
-  it('200 deliveries with distinct ids → 200 answers 202 and 200 poll requests', async () => {
+  it('200 distinct pushes with distinct ids → 200 answers 202 and 200 poll requests', async () => {
     const b = await bench([spec('github', 'gh-secret')]);
-    const body = fixture('github-push.json');
+    // Distinct pushes differ in their signed body (`after`); the same body is a replay.
+    const push = JSON.parse(fixture('github-push.json').toString()) as Record<string, unknown>;
+    const bodies = Array.from({ length: 200 }, (_, i) =>
+      Buffer.from(JSON.stringify({ ...push, after: i.toString(16).padStart(40, '0') })),
+    );
     const answers = await Promise.all(
-      Array.from({ length: 200 }, (_, i) =>
-        b.post('gh-secret', body, pushHeaders(`id-${i}`, body)),
-      ),
+      bodies.map((body, i) => b.post('gh-secret', body, pushHeaders(`id-${i}`, body))),
     );
     expect(answers.map((a) => a.status)).toEqual(Array(200).fill(202));
     expect(answers.every((a) => (a.json as { status: string }).status === 'accepted')).toBe(true);
