@@ -12,14 +12,17 @@ import { openWorkRepo } from '../git/work-repo.js';
 import { createOpenPgpVerifier } from '../pgp/openpgp.js';
 import { gpgDetachSign, noteLine } from './gpg-sign.js';
 import { formatShown, jsonShown, showSignatures } from './show.js';
-import { fetchRequired, fetchTrustedKeys } from './trusted-keys.js';
+import { sshSignNoteLine } from './ssh-sign.js';
+import { fetchRequired, fetchTrustedKeys, fetchTrustedSshKeys } from './trusted-keys.js';
 
 /** Usage of the signatures commands. */
 export const SIGNATURES_USAGE = `Usage:
-  flant-gitops signatures add [--ref refs/heads/<branch> | COMMIT] [--key KEY] [--push] [--remote NAME]
+  flant-gitops signatures add [--ref refs/heads/<branch> | COMMIT] [--key KEY] [--ssh-key FILE]
+                             [--push] [--remote NAME]
       sign the commit (default HEAD, always resolved to its object id) with your gpg key
       (--key, else git's user.signingKey, else gpg's default) into refs/notes/signatures and
-      move the latest-signature tag, as werf's \`git signatures add\` does
+      move the latest-signature tag, as werf's \`git signatures add\` does; with --ssh-key, or
+      when git's gpg.format is ssh (key: user.signingKey), sign with \`ssh-keygen -Y sign -n git\`
   flant-gitops signatures push [--remote NAME]
       merge the remote's signature notes in, then push refs/notes/signatures and the
       latest-signature tag (default remote: origin)
@@ -39,6 +42,7 @@ async function add(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     options: {
       ref: { type: 'string' },
       key: { type: 'string' },
+      'ssh-key': { type: 'string' },
       push: { type: 'boolean' },
       remote: { type: 'string' },
     },
@@ -50,9 +54,19 @@ async function add(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const repo = openWorkRepo();
   const commit = await repo.resolveCommit(values.ref ?? positionals[0] ?? 'HEAD');
   const key = values.key ?? (await repo.config('user.signingKey'));
-  const program = (await repo.config('gpg.program')) ?? 'gpg';
-  const signature = await gpgDetachSign(commit, { program, env, ...(key ? { key } : {}) });
-  const notesCommit = await repo.appendSignature(commit, noteLine(signature));
+  const sshKey =
+    values['ssh-key'] ?? ((await repo.config('gpg.format')) === 'ssh' ? key : undefined);
+  if ((await repo.config('gpg.format')) === 'ssh' && !sshKey) {
+    return fail('gpg.format is ssh: give --ssh-key FILE or set user.signingKey', 2);
+  }
+  let line: string;
+  if (sshKey) {
+    line = await sshSignNoteLine(commit, { key: sshKey, env });
+  } else {
+    const program = (await repo.config('gpg.program')) ?? 'gpg';
+    line = noteLine(await gpgDetachSign(commit, { program, env, ...(key ? { key } : {}) }));
+  }
+  const notesCommit = await repo.appendSignature(commit, line);
   process.stdout.write(`signed ${commit} (notes ${notesCommit}, latest-signature moved)\n`);
   if (values.push) await repo.pushSignatures(values.remote ?? 'origin');
   return 0;
@@ -92,8 +106,13 @@ async function show(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const target = { addr, token, mount: values.mount ?? 'flant_gitops' };
   const repo = openWorkRepo();
   const commit = await repo.resolveCommit(positionals[0] ?? 'HEAD');
-  const [keys, required] = await Promise.all([fetchTrustedKeys(target), fetchRequired(target)]);
-  const shown = await showSignatures(repo, commit, keys, required, createOpenPgpVerifier());
+  const [keys, sshKeys, required] = await Promise.all([
+    fetchTrustedKeys(target),
+    fetchTrustedSshKeys(target),
+    fetchRequired(target),
+  ]);
+  const verifier = createOpenPgpVerifier();
+  const shown = await showSignatures(repo, commit, keys, required, verifier, sshKeys);
   process.stdout.write(values.json ? `${JSON.stringify(jsonShown(shown))}\n` : formatShown(shown));
   return 0;
 }

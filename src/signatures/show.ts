@@ -7,6 +7,8 @@
 import type { WorkRepo } from '../git/work-repo.js';
 import { evaluateSignatures, type SignaturePolicyResult } from '../pipeline/signature-policy.js';
 import type { SignatureVerifier, TrustedKey } from '../pgp/types.js';
+import type { TrustedSshKey } from '../sshsig/types.js';
+import { prepareSshKeys } from '../sshsig/verify.js';
 
 /** What `show` found about one commit. */
 export interface ShownSignatures {
@@ -21,6 +23,7 @@ export async function showSignatures(
   keys: readonly TrustedKey[],
   required: number,
   verifier: SignatureVerifier,
+  sshKeys: readonly TrustedSshKey[] = [],
 ): Promise<ShownSignatures> {
   const rawCommit = await repo.readCommit(commit);
   const notes = [
@@ -35,6 +38,7 @@ export async function showSignatures(
     required,
     keys: prepared,
     verifier,
+    sshKeys: prepareSshKeys(sshKeys),
   });
   return { commit, result };
 }
@@ -46,13 +50,14 @@ export function formatShown(s: ShownSignatures): string {
   lines.push(`${r.validCount} of ${r.required} required signature(s) from trusted keys`);
   for (const v of r.signers) {
     lines.push(
-      `  valid     ${v.keyNames.join(', ') || '(unnamed)'}  ${v.fingerprint}  (${v.source})`,
+      `  valid     ${v.keyNames.join(', ') || '(unnamed)'}  ${v.fingerprint}  (${v.source}, ${v.kind})`,
     );
   }
   for (const x of r.rejected) {
     const where = x.source === 'note' ? `note line ${x.index ?? '?'}` : 'gpgsig';
     const detail = x.detail.replace(/\s+/g, ' ').trim();
-    lines.push(`  rejected  ${where}: ${x.reason}${detail ? ` (${detail})` : ''}`);
+    const who = x.kind === undefined ? '' : ` [${x.kind}${x.issuer ? ` ${x.issuer}` : ''}]`;
+    lines.push(`  rejected  ${where}: ${x.reason}${who}${detail ? ` (${detail})` : ''}`);
   }
   lines.push(`missing: ${Math.max(0, r.required - r.validCount)}`);
   return `${lines.join('\n')}\n`;
@@ -66,13 +71,16 @@ export function jsonShown(s: ShownSignatures): Record<string, unknown> {
     required: r.required,
     valid: r.signers.map((v) => ({
       names: v.keyNames,
+      kind: v.kind,
       fingerprint: v.fingerprint,
       source: v.source,
     })),
     rejected: r.rejected.map((x) => ({
       source: x.source,
+      kind: x.kind,
       index: x.index,
       reason: x.reason,
+      issuer: x.issuer,
       detail: x.detail,
     })),
     missing: Math.max(0, r.required - r.validCount),

@@ -5,6 +5,7 @@
  */
 import { AppError } from '../errors.js';
 import type { TrustedKey } from '../pgp/types.js';
+import type { TrustedSshKey } from '../sshsig/types.js';
 
 /** Where the API is and who asks. */
 export interface ApiTarget {
@@ -38,6 +39,18 @@ export async function fetchTrustedKeys(t: ApiTarget): Promise<TrustedKey[]> {
   const keys: TrustedKey[] = [];
   for (const name of names) {
     const item = await get(t, `configure/trusted_pgp_public_key/${encodeURIComponent(name)}`);
+    if (typeof item?.public_key === 'string') keys.push({ name, publicKey: item.public_key });
+  }
+  return keys;
+}
+
+/** Every trusted SSH key of the mount (name and authorized_keys line). */
+export async function fetchTrustedSshKeys(t: ApiTarget): Promise<TrustedSshKey[]> {
+  const listed = await get(t, 'configure/trusted_ssh_public_key?list=true');
+  const names = Array.isArray(listed?.keys) ? listed.keys.map(String) : [];
+  const keys: TrustedSshKey[] = [];
+  for (const name of names) {
+    const item = await get(t, `configure/trusted_ssh_public_key/${encodeURIComponent(name)}`);
     if (typeof item?.public_key === 'string') keys.push({ name, publicKey: item.public_key });
   }
   return keys;
