@@ -34,8 +34,8 @@ clean:
 enable:
 	bash scripts/enable.sh
 
-# Six benchmarks, each a ratio against a baseline measured in the same run (~5-8 min on 2 cores);
-# writes BENCHMARKS.md and bench-results/latest.json. Subset: npx tsx bench/run.ts --only 2,3
+# Seven benchmarks, each a ratio against a baseline measured in the same run (~5-8 min on 2 cores);
+# writes BENCHMARKS.md and bench-results/latest.json. Subset: npx tsx bench/run.ts --only 2,3 (add --merge to replace just those sections in BENCHMARKS.md)
 bench:
 	bash scripts/provision.sh
 	npm run -s build
