@@ -1,6 +1,6 @@
 /**
  * Benchmark 5: the webhook receiver under load while a run is in progress (the mount's command is
- * `sleep 60`). autocannon (in a child process) sends verified GitHub push deliveries to the
+ * `sleep 600`). autocannon (in a child process) sends verified GitHub push deliveries to the
  * service in-process. Full path: every request a distinct body (its own `after` commit id), its
  * own signature and delivery id — verify, parse, de-dup (both keys new), coalesced poll request.
  * Duplicate path: one signed delivery replayed verbatim (answered "duplicate"). The signed bodies
@@ -24,8 +24,13 @@ import { absolute, higherIsBetter, type BenchResult } from './lib/report.js';
 import { startBenchService, type BenchService } from './lib/service.js';
 
 const MOUNT = 'flant_gitops';
-/** Bodies per second of load the pool is sized for (2 cores serve well under half of it). */
-const POOL_RATE = 40_000;
+/**
+ * Deliveries per second the pool of distinct bodies is sized for (the bare baseline served ~15,000
+ * on 2 idle cores). A load that outruns it starts the pool over: the service's de-dup memory holds
+ * the keys of the last 50,000 deliveries only, so a body that comes round again is still new to
+ * it — the outcome counters check that, and the notes say how many requests reused a body.
+ */
+const POOL_RATE = 25_000;
 
 async function load(spec: LoadSpec, secret: string): Promise<LoadResult> {
   const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -33,7 +38,7 @@ async function load(spec: LoadSpec, secret: string): Promise<LoadResult> {
     env: { ...process.env, [SECRET_ENV]: secret },
   });
   const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as LoadResult;
-  if (r.non2xx !== 0 || r.errors !== 0 || r.ok === 0 || r.poolReused !== 0) {
+  if (r.non2xx !== 0 || r.errors !== 0 || r.ok === 0) {
     throw new Error(`benchmark 5: load against ${spec.url} got ${JSON.stringify(r)}`);
   }
   return r;
@@ -102,14 +107,14 @@ export async function benchWebhookReceiver(
       git_poll_period: '1h',
       required_number_of_verified_signatures_on_commit: '0',
       docker_image: image,
-      commands: JSON.stringify(['sleep 60']),
+      commands: JSON.stringify(['sleep 600']),
     });
     await svc.api('POST', `${MOUNT}/configure/webhook/gh`, { source: 'github', secret });
     const hookPath = String((await svc.api('GET', `${MOUNT}/configure/webhook/gh`)).hook_path);
     await svc.api('POST', `${MOUNT}/poll`, {});
     let running = '';
     await waitFor(
-      'the sleep 60 run to start',
+      'the sleep 600 run to start',
       async () => {
         running = String((await svc.api('GET', `${MOUNT}/status`)).running_task ?? '');
         return running !== '' && running !== 'null';
@@ -139,8 +144,8 @@ export async function benchWebhookReceiver(
           `answered 2xx, ${dup.accepted} accepted, ${dup.duplicate} duplicate)`,
       );
     }
-    const floor = await load({ ...distinct, url: baseline.url }, secret);
     const stillRunning = String((await svc.api('GET', `${MOUNT}/status`)).running_task ?? '');
+    const floor = await load({ ...distinct, url: baseline.url }, secret);
     await svc.api('POST', `${MOUNT}/task/${running}/cancel`, {});
     const f = full.result;
     const d = dup.result;
@@ -152,7 +157,7 @@ export async function benchWebhookReceiver(
       method:
         `autocannon (child process, ${connections} connections, ${seconds} s per load) → the ` +
         `service in-process on loopback, GitHub endpoint, every request with a valid ` +
-        `X-Hub-Signature-256; a run (\`sleep 60\`) of the same mount is in progress, so accepted ` +
+        `X-Hub-Signature-256; a run (\`sleep 600\`) of the same mount is in progress, so accepted ` +
         `pushes coalesce into one follow-up poll. The signed bodies are precomputed before each ` +
         `load (no HMAC on the load side while it runs). Full path: every request a distinct ` +
         `body (its own \`after\` commit id), signature and X-GitHub-Delivery, so both de-dup ` +
@@ -201,7 +206,14 @@ export async function benchWebhookReceiver(
           `${dup.duplicate} duplicate (${d.ok} answers).`,
         'Each accepted delivery adds two keys to the de-dup memory (at most 100,000, 10 min); ' +
           'the full path fills it, so from then on each delivery also evicts the oldest key.',
-        `The run was still in progress at the end of the load: ${stillRunning === running ? 'yes' : 'no'} (it is canceled afterwards).`,
+        `The run was still in progress at the end of the service's loads: ${stillRunning === running ? 'yes' : 'no'} (it is canceled afterwards).`,
+        ...(f.poolReused > 0
+          ? [
+              `The full path outran its pool of ${spec.poolSize} bodies: ${f.poolReused} requests ` +
+                `reused a body sent ${spec.poolSize} deliveries earlier (no longer in the de-dup ` +
+                `memory; the counters above show whether any was a duplicate).`,
+            ]
+          : []),
         'autocannon and the service share the 2 cores; the baseline suffers the same contention.',
       ],
       raw: { full, duplicate: dup, floor },

@@ -191,7 +191,6 @@ export async function benchApprovalLatency(image: string, reps: number): Promise
           { value: b.median, label: 'floor' },
         ),
         absolute('p95', 'ms', o.p95, '—', undefined, { value: b.p95, label: 'floor' }),
-        absolute('max', 'ms', o.max, '—', undefined, { value: b.max, label: 'floor' }),
       ],
       notes: [
         `After the last repetition the status read: ${String(st.tip_signatures)} ` +

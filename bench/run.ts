@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   await step('4', () => benchSignatures(q ? 30 : 300, q ? 5 : 40));
   await step('5', () => benchWebhookReceiver(image, q ? 3 : 10, 10));
   await step('6', () => benchMemory(image, q ? 5 : 70, q ? 10 : 60));
-  await step('7', () => benchApprovalLatency(image, q ? 3 : 15));
+  await step('7', () => benchApprovalLatency(image, q ? 3 : 20));
 
   const complete = args.only.size === ALL.length && !q;
   if (complete) {

@@ -14,8 +14,9 @@ export const SECRET_ENV = 'FG_BENCH_WEBHOOK_SECRET';
 export interface LoadSpec {
   readonly url: string;
   /**
-   * `distinct`: every request its own body, signature and delivery id (a pool of `poolSize`,
-   * see `poolReused`). `replay`: one signed delivery — body, signature and id — sent verbatim.
+   * `distinct`: every request its own body, signature and delivery id, from a pool of `poolSize`
+   * (a load that outruns it starts over, counted in `poolReused`). `replay`: one signed
+   * delivery — body, signature and id — sent verbatim.
    */
   readonly mode: 'distinct' | 'replay';
   /** Seeds the bodies' commit ids (and the replayed delivery's id). */
@@ -33,15 +34,16 @@ export interface SignedDelivery {
   readonly headers: Record<string, string>;
 }
 
-/** The `i`-th body of `seed`: a push of refs/heads/main from `before` to a commit id of its own. */
-export function pushBody(seed: string, i: number, before: string): string {
-  const after = createHash('sha1').update(`${seed}:${i}`).digest('hex');
-  return JSON.stringify({
-    ref: 'refs/heads/main',
-    before,
-    after,
-    repository: { full_name: 'o/r' },
-  });
+/**
+ * The bodies of `seed`: the `i`-th is a push of refs/heads/main from `before` to a commit id of its
+ * own (8 hex of the seed's digest + `i` in hex). Built by concatenation: a pool holds hundreds of
+ * thousands, and it is made before the load, so its cost only delays the start.
+ */
+export function pushBodies(seed: string, before: string): (i: number) => string {
+  const tag = createHash('sha1').update(seed).digest('hex').slice(0, 8);
+  const head = `{"ref":"refs/heads/main","before":${JSON.stringify(before)},"after":"${tag}`;
+  const tail = '","repository":{"full_name":"o/r"}}';
+  return (i) => `${head}${i.toString(16).padStart(32, '0')}${tail}`;
 }
 
 /** The pool of signed deliveries a spec sends. */
@@ -50,10 +52,11 @@ export function signedPool(
   secret: string,
 ): SignedDelivery[] {
   const size = spec.mode === 'replay' ? 1 : spec.poolSize;
+  const body = pushBodies(spec.seed, spec.before);
   const pool: SignedDelivery[] = [];
   for (let i = 0; i < size; i++) {
-    const body = pushBody(spec.seed, i, spec.before);
-    pool.push({ body, headers: githubPushHeaders(secret, body, `${spec.seed}-${i}`) });
+    const b = body(i);
+    pool.push({ body: b, headers: githubPushHeaders(secret, b, `${spec.seed}-${i}`) });
   }
   return pool;
 }
