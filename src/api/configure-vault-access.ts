@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { StorageKeys } from '../config/stored.js';
 import type { VaultAccessConfig } from '../vault/types.js';
-import { isHttpUrl } from '../config/urls.js';
+import { isHttpUrl } from '../config/rules/http-url.js';
 import { durationField, parseFields, stringField } from './fields.js';
 import type { PathDescriptor } from './types.js';
 

@@ -14,7 +14,7 @@ import {
   parseFields,
   stringField,
 } from './fields.js';
-import { requestTokenEnvName as requestEnvName } from '../vault/env-name.js';
+import { requestTokenEnvName as requestEnvName } from '../config/rules/env-name.js';
 import type { FieldSpec, PathDescriptor } from './types.js';
 
 const METHODS = ['GET', 'POST', 'LIST', 'PUT', 'DELETE'] as const;

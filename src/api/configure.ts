@@ -5,14 +5,12 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { StorageKeys, type StoredConfiguration } from '../config/stored.js';
-import { isValidBranchName, parseGitUrl } from '../git/url.js';
+import { branchNameRule } from '../config/rules/branch-name.js';
+import { gitUrlRule } from '../config/rules/git-url.js';
+import { imageRefRule } from '../config/rules/image-ref.js';
+import { commitIdRule } from '../config/rules/names.js';
 import { commaListField, durationField, intField, parseFields, stringField } from './fields.js';
 import type { PathDescriptor } from './types.js';
-
-/** `REPO[:TAG]@sha256:<64hex>` or a local image id `sha256:<64hex>`. */
-const PINNED_IMAGE =
-  /^(?:sha256:[0-9a-f]{64}|[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?@sha256:[0-9a-f]{64})$/;
-// The registry host may contain dots and a port; the expression above allows both in the first part.
 
 function checkCommands(list: readonly string[]): string | undefined {
   if (list.length === 0) return 'must not be empty';
@@ -26,36 +24,18 @@ function checkCommands(list: readonly string[]): string | undefined {
 export const Configuration = z.strictObject({
   // The same rules the git adapter applies when it opens the mirror, so a write that passes
   // here cannot fail there; a password in the URL would be readable back, so it is refused.
-  git_repo_url: stringField({
-    check: (s) => {
-      const url = parseGitUrl(s);
-      if (!url) {
-        return 'must be a git URL (https://, ssh://, git://, file://, user@host:path or an absolute path)';
-      }
-      return url.hasPassword
-        ? 'must not carry a password (write it to configure/git_credential)'
-        : undefined;
-    },
-  }),
-  git_branch_name: stringField({
-    default: 'main',
-    check: (s) => (isValidBranchName(s) ? undefined : 'must be a valid branch name'),
-  }),
+  git_repo_url: stringField({ check: gitUrlRule }),
+  git_branch_name: stringField({ default: 'main', check: branchNameRule }),
   git_poll_period: durationField({ default: 300 }),
   required_number_of_verified_signatures_on_commit: intField({ default: 0, min: 0 }),
   initial_last_successful_commit: stringField({
     default: '',
     check: (s) =>
-      s === '' || /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(s)
+      s === '' || commitIdRule(s) === undefined
         ? undefined
-        : 'must be empty or a 40- or 64-hex commit id',
+        : `must be empty or a 40- or 64-hex commit id`,
   }),
-  docker_image: stringField({
-    check: (s) =>
-      PINNED_IMAGE.test(s)
-        ? undefined
-        : 'must be pinned: REPO[:TAG]@sha256:<64 hex> or sha256:<64 hex>',
-  }),
+  docker_image: stringField({ check: imageRefRule }),
   commands: commaListField().superRefine((list, ctx) => {
     const rule = checkCommands(list);
     if (rule) ctx.addIssue({ code: 'custom', message: rule });

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { NAME_PATTERN } from '../config/stored.js';
+import { NAME_PATTERN, NAME_RULE } from '../config/rules/names.js';
 
 /** Seconds per Go duration unit (`time.ParseDuration`). */
 const GO_UNITS: Readonly<Record<string, number>> = {
@@ -182,9 +182,6 @@ export function objectField(
     return ok(o as Record<string, unknown>);
   }, opts);
 }
-
-/** The rule text for names (kept in one place for messages and help). */
-export const NAME_RULE = 'must match ^\\w(([\\w.-]+)?\\w)?$ (letters, digits, _, and inner . or -)';
 
 /** A name as used in paths: Vault's `^\w(([\w.-]+)?\w)?$`. */
 export function nameField(opts: FieldOptions<string> = {}): z.ZodType<string> {

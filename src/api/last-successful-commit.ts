@@ -5,16 +5,14 @@
  */
 import { z } from 'zod';
 import { StorageKeys, type StoredLastCommit } from '../config/stored.js';
+import { commitIdRule } from '../config/rules/names.js';
 import { AppError } from '../errors.js';
 import { parseFields, stringField } from './fields.js';
 import type { PathDescriptor } from './types.js';
 
 /** The body of a write: a full 40- or 64-hex commit id. */
 export const LastSuccessfulCommitInput = z.strictObject({
-  commit: stringField({
-    check: (s) =>
-      /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(s) ? undefined : 'must be a 40- or 64-hex commit id',
-  }),
+  commit: stringField({ check: commitIdRule }),
 });
 
 /** The `last_successful_commit` path. */

@@ -81,6 +81,3 @@ export const StorageKeys = {
 export function mountScope(mount: string): string {
   return `mounts/${mount}/`;
 }
-
-/** Names in paths and mounts: Vault's `^\w(([\w.-]+)?\w)?$`. */
-export const NAME_PATTERN = /^\w(([\w.-]+)?\w)?$/;

@@ -4,6 +4,7 @@
  * bind-mounted at /git, secrets travel only in the container create call, and every container
  * is removed in every outcome.
  */
+import { isEnvVarName } from '../config/rules/env-name.js';
 import { isAbsolute } from 'node:path';
 import Docker from 'dockerode';
 import { AppError, invalidField } from '../errors.js';
@@ -26,7 +27,6 @@ export interface DockerRunnerOptions {
   readonly socketPath?: string;
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Build the runner. Nothing is contacted until a method is called. */
 export function createDockerRunner(opts: DockerRunnerOptions): ContainerRunner {
@@ -148,7 +148,7 @@ function validateSpec(spec: RunSpec): void {
   parseImageRef(spec.image);
   if (!isAbsolute(spec.worktree)) throw invalidField('worktree', 'must be an absolute host path');
   for (const name of Object.keys(spec.env)) {
-    if (!ENV_NAME.test(name)) throw invalidField(`env ${name}`, 'is not a valid variable name');
+    if (!isEnvVarName(name)) throw invalidField(`env ${name}`, 'is not a valid variable name');
   }
   for (const [target, source] of Object.entries(spec.files ?? {})) {
     if (!isAbsolute(target) || !isAbsolute(source)) {
