@@ -11,7 +11,7 @@ import { isAppError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { MountRuntime } from './pipeline/mount-runtime.js';
 import type { SignaturePolicy } from './pipeline/run-context.js';
-import { readPollState, type PollOutcome } from './pipeline/summarise.js';
+import { readPollState, type PollOutcome } from './pipeline/poll-state.js';
 import type { ContainerRunner } from './runner/types.js';
 import type { Store } from './storage/store.js';
 import type { SecretsClient, VaultAccessService } from './vault/types.js';

@@ -6,13 +6,10 @@
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  mountScope,
-  StorageKeys,
-  type StoredConfiguration,
-  type StoredGitCredential,
-  type StoredGitSshKey,
-} from '../config/stored.js';
+import { mountSettings, type MountSettings } from '../config/mount-settings.js';
+import type { SettingsEvents } from '../config/settings-events.js';
+import type { Configuration } from '../config/settings-schemas.js';
+import { mountScope } from '../config/stored.js';
 import { toAppError } from '../errors.js';
 import type { GitAuth, GitMirror, GitMirrorFactory, GitRemoteSpec } from '../git/types.js';
 import type { Logger } from '../logging.js';
@@ -28,7 +25,8 @@ import { runLabels } from './steps-run.js';
 import { pipelineSignaturePolicy } from './signature-policy.js';
 import type { RemoteProbe, RunOutcome, SignaturePolicy } from './run-context.js';
 import { lastCommitOf } from './steps-git.js';
-import { readPollState, summarise, taskOutcomeOf, writePollState } from './summarise.js';
+import { readPollState } from './poll-state.js';
+import { summarise, taskOutcomeOf, writePollState } from './summarise.js';
 
 /** Everything a mount runtime is built from. */
 export interface MountRuntimeOptions {
@@ -57,6 +55,8 @@ export interface MountRuntimeOptions {
   readonly instanceId?: string;
   readonly logLimitChars?: number;
   readonly logFlushMs?: number;
+  /** Where the runtime's own settings writes (vault access rotation) are announced. */
+  readonly settingsEvents?: SettingsEvents;
 }
 
 /** One mount's runtime: a scheduler target plus the task operations the API needs. */
@@ -70,10 +70,10 @@ export interface MountRuntime extends PollTarget {
   cancelTask(uuid: string): Promise<StoredTask>;
 }
 
-async function gitAuth(store: Store): Promise<GitAuth> {
-  const ssh = (await store.get<StoredGitSshKey>(StorageKeys.gitSshKey))?.value;
+async function gitAuth(settings: MountSettings): Promise<GitAuth> {
+  const ssh = await settings.gitSshKey.get();
   if (ssh) return { kind: 'ssh', privateKey: ssh.private_key, knownHosts: ssh.known_hosts };
-  const basic = (await store.get<StoredGitCredential>(StorageKeys.gitCredential))?.value;
+  const basic = await settings.gitCredential.get();
   if (basic) return { kind: 'basic', username: basic.username, password: basic.password };
   return { kind: 'none' };
 }
@@ -83,6 +83,11 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
   const { mount } = opts;
   const store = scopedStore(opts.store, mountScope(mount));
   const logger = opts.logger.child({ mount });
+  const settings = mountSettings(store, {
+    mount,
+    logger,
+    ...(opts.settingsEvents === undefined ? {} : { events: opts.settingsEvents }),
+  });
   const now = opts.now ?? (() => new Date());
   const tasks = createTaskManager({
     store,
@@ -93,11 +98,11 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     ...(opts.logFlushMs === undefined ? {} : { logFlushMs: opts.logFlushMs }),
   });
   // A new URL or branch gets a new mirror directory.
-  const openMirror = async (config: StoredConfiguration): Promise<GitMirror> => {
+  const openMirror = async (config: Configuration): Promise<GitMirror> => {
     const spec: GitRemoteSpec = {
       url: config.git_repo_url,
       branch: config.git_branch_name,
-      auth: await gitAuth(store),
+      auth: await gitAuth(settings),
     };
     const id = createHash('sha256')
       .update(`${spec.url}\n${spec.branch}`)
@@ -114,7 +119,7 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
    * True when the poll is done.
    */
   const probeUpToDate = async (
-    config: StoredConfiguration,
+    config: Configuration,
     mirror: GitMirror,
   ): Promise<RemoteProbe | true> => {
     let refs;
@@ -138,7 +143,7 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
   };
 
   const poll = async (trigger: string): Promise<void> => {
-    const config = (await store.get<StoredConfiguration>(StorageKeys.configuration))?.value;
+    const config = await settings.configuration.get();
     if (!config) return;
     let mirror: GitMirror | undefined;
     let probe: RemoteProbe | undefined;
@@ -166,6 +171,7 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
         {
           mount,
           store,
+          settings,
           mirror,
           verifier: opts.verifier,
           checkSignatures: opts.checkSignatures ?? pipelineSignaturePolicy,
@@ -204,8 +210,7 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     },
     cancelTask: (uuid) => tasks.cancel(uuid),
     async pollPeriodSeconds() {
-      return (await store.get<StoredConfiguration>(StorageKeys.configuration))?.value
-        .git_poll_period;
+      return (await settings.configuration.get())?.git_poll_period;
     },
     async lastPollAt() {
       const at = (await readPollState(store))?.last_poll_at;

@@ -3,7 +3,8 @@
  * interfaces), what it was given (configuration, task) and what the steps found so far. Steps
  * read and extend the run state; they never write a task status — the summariser does.
  */
-import type { StoredConfiguration } from '../config/stored.js';
+import type { MountSettings } from '../config/mount-settings.js';
+import type { Configuration, VaultAccess } from '../config/settings-schemas.js';
 import type { AppError } from '../errors.js';
 import type { GitMirror, RemoteRefs } from '../git/types.js';
 import type { Logger } from '../logging.js';
@@ -11,7 +12,7 @@ import type { SignatureVerifier, TrustedKey } from '../pgp/types.js';
 import type { ContainerRunner } from '../runner/types.js';
 import type { Store } from '../storage/store.js';
 import type { RunningTask } from '../tasks/task-manager.js';
-import type { VaultAccessConfig, VaultAccessService } from '../vault/types.js';
+import type { VaultAccessService } from '../vault/types.js';
 
 /**
  * Input of the signature policy: the commit, its raw object, the note texts from both sources,
@@ -44,8 +45,10 @@ export type SignaturePolicy = (input: SignatureCheckInput) => Promise<SignatureC
 /** Everything a run depends on; built by the mount runtime. */
 export interface PipelineDeps {
   readonly mount: string;
-  /** The mount's scoped store. */
+  /** The mount's scoped store (poll records: last successful commit). */
   readonly store: Store;
+  /** The mount's settings (vault access and requests, trusted keys). */
+  readonly settings: MountSettings;
   readonly mirror: GitMirror;
   readonly verifier: SignatureVerifier;
   readonly checkSignatures: SignaturePolicy;
@@ -63,7 +66,7 @@ export interface PipelineDeps {
 
 /** What one run was asked to do. */
 export interface RunInput {
-  readonly config: StoredConfiguration;
+  readonly config: Configuration;
   readonly task: RunningTask;
   readonly timeoutSeconds: number;
   /**
@@ -86,7 +89,7 @@ export interface RunState {
   lastVersion: number;
   /** The trusted keys that signed the tip (as the policy names them). */
   signers: readonly string[];
-  access?: VaultAccessConfig;
+  access?: VaultAccess;
   /** Variables for the container; tokens live only here, in memory. */
   env: Record<string, string>;
 }

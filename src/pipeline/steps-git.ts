@@ -3,10 +3,11 @@
  * processed commit; fetch only when the remote's refs differ from the mirror's), then check
  * that the tip descends from the last processed commit.
  */
-import { StorageKeys, type StoredConfiguration, type StoredLastCommit } from '../config/stored.js';
+import type { Configuration } from '../config/settings-schemas.js';
 import { AppError } from '../errors.js';
 import type { RemoteRefs } from '../git/types.js';
 import type { Store } from '../storage/store.js';
+import { readLastCommit } from './poll-state.js';
 import { progress, type RunInput, type Step } from './run-context.js';
 
 /** True when two ref sets name the same objects (the peeled tag is not compared). */
@@ -19,9 +20,9 @@ export function sameRefs(a: RemoteRefs, b: RemoteRefs): boolean {
 /** The commit a tip is compared with: the stored last successful one, else the initial one. */
 export async function lastCommitOf(
   store: Store,
-  config: StoredConfiguration,
+  config: Configuration,
 ): Promise<{ readonly commit: string | undefined; readonly version: number }> {
-  const stored = await store.get<StoredLastCommit>(StorageKeys.lastSuccessfulCommit);
+  const stored = await readLastCommit(store);
   const commit = stored?.value.commit || config.initial_last_successful_commit;
   return { commit: commit || undefined, version: stored?.version ?? 0 };
 }

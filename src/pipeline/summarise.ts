@@ -3,35 +3,18 @@
  * the mount's poll state (what `status` shows and what the scheduler resumes from after a
  * restart). Steps never write either.
  */
-import { StorageKeys, type StoredLastCommit } from '../config/stored.js';
-import type { ErrorCode, NextStep } from '../errors.js';
+import { StorageKeys } from '../config/stored.js';
 import type { Logger } from '../logging.js';
 import type { Store } from '../storage/store.js';
 import type { StoredTask } from '../tasks/task-record.js';
 import type { TaskManager, TaskOutcome } from '../tasks/task-manager.js';
+import {
+  readLastCommit,
+  readPollState,
+  type PollOutcome,
+  type StoredPollState,
+} from './poll-state.js';
 import type { RunOutcome } from './run-context.js';
-
-/** How the last poll ended. */
-export type PollOutcome = 'deployed' | 'up-to-date' | 'failed' | 'canceled';
-
-/** The value at `poll_state`. */
-export interface StoredPollState {
-  readonly last_poll_at: string;
-  readonly last_poll_outcome: PollOutcome;
-  readonly last_poll_reason: string;
-  readonly last_poll_code: ErrorCode | '';
-  /** What should happen after a failure: a person acts, or the next poll retries. */
-  readonly last_poll_next: NextStep | '';
-  /** The branch tip the remote advertised at the last poll ('' when unknown). */
-  readonly remote_tip: string;
-  readonly last_successful_commit: string;
-  readonly task: string;
-}
-
-/** The mount's poll state, or undefined before the first poll. */
-export async function readPollState(store: Store): Promise<StoredPollState | undefined> {
-  return (await store.get<StoredPollState>(StorageKeys.pollState))?.value;
-}
 
 /** The task outcome for a run outcome. */
 export function taskOutcomeOf(outcome: RunOutcome): TaskOutcome {
@@ -91,7 +74,7 @@ export async function writePollState(
   const { outcome, store } = input;
   // The previous remote tip is needed only when this poll did not learn one.
   const remoteTip = outcome.state.tip ?? (await readPollState(store))?.remote_tip ?? '';
-  const last = (await store.get<StoredLastCommit>(StorageKeys.lastSuccessfulCommit))?.value.commit;
+  const last = (await readLastCommit(store))?.value.commit;
   const failed = outcome.kind === 'failed' ? outcome.error : undefined;
   const pollOutcome: PollOutcome =
     outcome.kind === 'failed' ? (task.status === 'CANCELED' ? 'canceled' : 'failed') : outcome.kind;

@@ -4,9 +4,9 @@
  * bind-mounted at /git, secrets travel only in the container create call, and every container
  * is removed in every outcome.
  */
-import { isEnvVarName } from '../config/rules/env-name.js';
 import { isAbsolute } from 'node:path';
 import Docker from 'dockerode';
+import { isEnvVarName } from '../config/rules/env-name.js';
 import { AppError, invalidField } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { runContainerStep, type StepContext } from './container-step.js';
@@ -26,7 +26,6 @@ export interface DockerRunnerOptions {
   /** Unix socket of the engine (default /var/run/docker.sock); DOCKER_HOST is not consulted. */
   readonly socketPath?: string;
 }
-
 
 /** Build the runner. Nothing is contacted until a method is called. */
 export function createDockerRunner(opts: DockerRunnerOptions): ContainerRunner {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { parseFields } from '../../src/config/field-errors.js';
 import {
   commaListField,
   durationField,
@@ -7,8 +8,7 @@ import {
   nameField,
   objectField,
   parseDurationSeconds,
-  parseFields,
-} from '../../src/api/fields.js';
+} from '../../src/config/fields.js';
 import { isAppError } from '../../src/errors.js';
 
 describe('durations: integer seconds or Go duration strings, returned as integer seconds', () => {

@@ -17,6 +17,8 @@ const HEX = '0123456789abcdef'.repeat(4);
 const D = `sha256:${HEX}`;
 
 /** [what, reference, accepted, Docker Hub repository when accepted]. */
+type Row = [string, string, boolean, string | undefined];
+
 const TABLE: ReadonlyArray<readonly [string, string, boolean, string?]> = [
   ['a local image id', D, true],
   ['an official image by digest', `busybox@${D}`, true, 'library/busybox'],
@@ -61,6 +63,7 @@ const GOOD_CONFIGURE = {
 async function apiAccepts(image: string): Promise<boolean> {
   const ctx = {
     store: createMemoryStore(),
+    services: {},
     logger: silentLogger(),
     now: () => new Date(),
   } as unknown as PathContext;
@@ -97,14 +100,17 @@ function runnerAccepts(image: string): boolean {
 }
 
 describe('image references: one grammar, one verdict everywhere', () => {
-  it.each(TABLE)('%s (%s) → accepted %s', async (_what, image, accepted, hubRepository) => {
-    expect(parseImageReference(image).ok).toBe(accepted);
-    expect(await apiAccepts(image), 'API').toBe(accepted);
-    expect(runnerAccepts(image), 'runner').toBe(accepted);
-    const hub = hubImage(image);
-    expect(hub.valid, 'Docker Hub matcher').toBe(accepted);
-    if (hub.valid) expect(hub.repository).toBe(hubRepository);
-  });
+  it.each<Row>(TABLE.map((r): Row => [r[0], r[1], r[2], r[3]]))(
+    '%s (%s) → accepted %s',
+    async (_what, image, accepted, hubRepository) => {
+      expect(parseImageReference(image).ok).toBe(accepted);
+      expect(await apiAccepts(image), 'API').toBe(accepted);
+      expect(runnerAccepts(image), 'runner').toBe(accepted);
+      const hub = hubImage(image);
+      expect(hub.valid, 'Docker Hub matcher').toBe(accepted);
+      if (hub.valid) expect(hub.repository).toBe(hubRepository);
+    },
+  );
 
   it('says which part of a refused reference is wrong', () => {
     const rule = (image: string) => {
