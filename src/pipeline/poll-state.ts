@@ -56,3 +56,6 @@ export async function writeLastCommit(
 export async function clearLastCommit(store: Store): Promise<void> {
   await store.delete(StorageKeys.lastSuccessfulCommit);
 }
+
+/** What `poll()` returns: how it ended, or `skipped` when it recorded nothing. */
+export type PollResult = PollOutcome | 'skipped';

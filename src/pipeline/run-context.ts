@@ -69,15 +69,7 @@ export interface RunInput {
   readonly config: Configuration;
   readonly task: RunningTask;
   readonly timeoutSeconds: number;
-  /**
-   * What the runtime's ls-remote before the task answered (the refs, or the error it raised), so
-   * the run does not ask the remote twice; absent: the run asks itself.
-   */
-  readonly probe?: RemoteProbe;
 }
-
-/** The answer of one ls-remote made before a task existed. */
-export type RemoteProbe = { readonly refs: RemoteRefs } | { readonly error: unknown };
 
 /** What the steps found so far (mutable, owned by one run). */
 export interface RunState {
@@ -100,6 +92,11 @@ export type StepResult = 'continue' | 'up-to-date';
 /** One step of a run. Throws an AppError to stop the run with a failure. */
 export interface Step {
   readonly name: string;
+  /**
+   * True for the steps that run before the poll has a task (the probe): they cannot be canceled,
+   * and what they log reaches the task's log only if a task is started after them.
+   */
+  readonly beforeTask?: boolean;
   run(deps: PipelineDeps, input: RunInput, state: RunState): Promise<StepResult>;
 }
 

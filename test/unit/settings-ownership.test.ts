@@ -50,4 +50,14 @@ describe('ownership of stored settings and poll records', () => {
     expect(filesMatching(/\/\^mounts\\\/|RegExp\([^)]*mounts/)).toEqual([]);
     expect(filesMatching(/observeWebhookWrites/)).toEqual([]);
   });
+
+  it('the summariser is the only writer of poll state and the only one to finish tasks', () => {
+    expect(filesMatching(/StorageKeys\.pollState/).sort()).toEqual([
+      'src/pipeline/poll-state.ts',
+      'src/pipeline/summarise.ts',
+    ]);
+    expect(filesMatching(/\bwritePollState\(/)).toEqual(['src/pipeline/summarise.ts']);
+    const finishers = filesMatching(/\.finish\(/).filter((f) => f !== 'src/tasks/task-manager.ts');
+    expect(finishers).toEqual(['src/pipeline/summarise.ts']);
+  });
 });
