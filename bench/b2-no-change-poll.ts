@@ -1,6 +1,6 @@
 /**
  * Benchmark 2: a poll with no change on a 10,000-commit repository with notes. The mount runtime is
- * built here from the same adapters main.ts uses (simple-git mirrors, openpgp.js, dockerode), with
+ * built here from the same adapters src/service.ts uses (simple-git mirrors, openpgp.js, dockerode), with
  * the mirror factory wrapped to count remote calls, and timed around `runtime.poll()` against
  * `git ls-remote` of the same refs alone.
  */

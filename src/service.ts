@@ -1,8 +1,9 @@
 /**
- * The composition root: one running service from its frozen config: the concrete adapters (file or KV store,
- * simple-git mirrors, openpgp.js, node-vault, dockerode, node-cron), one runtime per mount, the
- * scheduler, the webhook receiver, metrics and the HTTP app. main.ts calls `startService`; the
- * end-to-end tests call it too, in-process, so they exercise exactly what users run.
+ * The composition root: one running service from its frozen config — the concrete adapters (file
+ * or KV store, simple-git mirrors, openpgp.js, node-vault, dockerode, node-cron), the settings
+ * change hub, one runtime per mount, the scheduler, the webhook receiver, metrics and the HTTP
+ * app. main.ts (the CLI) calls `startService`; the end-to-end tests call it too, in-process, so
+ * they exercise exactly what users run.
  */
 import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
