@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * The one composition root: read the service config, build the adapters (file store, logger,
- * OpenPGP key inspector, one target-Vault access service per mount, authorizer), build the app
- * and listen. `flant-gitops serve …` runs the service; `flant-gitops --help` prints the usage.
+ * The CLI: parse flags and the environment into the frozen service config and pick a command.
+ * `flant-gitops serve …` hands that config to `startService` (src/service.ts, the composition
+ * root, which builds every adapter and listens); `flant-gitops --help` prints the usage.
  */
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';

@@ -11,7 +11,7 @@ import { isAppError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { MountRuntime } from './pipeline/mount-runtime.js';
 import type { SignaturePolicy } from './pipeline/run-context.js';
-import { readPollState, type PollOutcome } from './pipeline/summarise.js';
+import type { PollResult } from './pipeline/poll-state.js';
 import type { ContainerRunner } from './runner/types.js';
 import type { Store } from './storage/store.js';
 import type { SecretsClient, VaultAccessService } from './vault/types.js';
@@ -224,37 +224,33 @@ export function instrumentReceiver(
   };
 }
 
-const POLL_OUTCOMES: Readonly<Record<PollOutcome, string>> = {
+const POLL_OUTCOMES: Readonly<Record<PollResult, string>> = {
   deployed: 'succeeded',
   'up-to-date': 'up_to_date',
   failed: 'failed',
   canceled: 'canceled',
+  skipped: 'skipped',
 };
 
-const pollMark = (s: { task: string; last_poll_at: string } | undefined): string =>
-  s === undefined ? '' : `${s.task}\u0000${s.last_poll_at}`;
-
 /**
- * A runtime whose polls are counted by outcome, read from the poll state the summariser wrote:
- * `skipped` when the poll wrote none (not configured, or a task was already queued or running),
- * `failed` when the poll itself threw.
+ * A runtime whose polls are counted by the outcome `poll()` returns (the summariser's): `skipped`
+ * when the poll recorded nothing (not configured, or a task was already queued or running),
+ * `failed` also when the poll itself threw.
  */
 export function instrumentRuntime(runtime: MountRuntime, metrics: Metrics): MountRuntime {
   const mount = runtime.mount;
   return {
     ...runtime,
     async poll(reason) {
-      const before = pollMark(await readPollState(runtime.store));
+      let outcome: PollResult;
       try {
-        await runtime.poll(reason);
+        outcome = await runtime.poll(reason);
       } catch (e) {
         metrics.polls.inc({ mount, outcome: 'failed' });
         throw e;
       }
-      const after = await readPollState(runtime.store);
-      const wrote = after !== undefined && pollMark(after) !== before;
-      const outcome = wrote ? POLL_OUTCOMES[after.last_poll_outcome] : 'skipped';
-      metrics.polls.inc({ mount, outcome });
+      metrics.polls.inc({ mount, outcome: POLL_OUTCOMES[outcome] });
+      return outcome;
     },
   };
 }

@@ -1,14 +1,16 @@
 /**
- * Composition of one running service from its frozen config: the concrete adapters (file or KV store,
- * simple-git mirrors, openpgp.js, node-vault, dockerode, node-cron), one runtime per mount, the
- * scheduler, the webhook receiver, metrics and the HTTP app. main.ts calls `startService`; the
- * end-to-end tests call it too, in-process, so they exercise exactly what users run.
+ * The composition root: one running service from its frozen config — the concrete adapters (file
+ * or KV store, simple-git mirrors, openpgp.js, node-vault, dockerode, node-cron), the settings
+ * change hub, one runtime per mount, the scheduler, the webhook receiver, metrics and the HTTP
+ * app. main.ts (the CLI) calls `startService`; the end-to-end tests call it too, in-process, so
+ * they exercise exactly what users run.
  */
 import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { ApiServices } from './api/types.js';
 import { dataLayout, loadOrCreateInstanceId } from './config/data-layout.js';
+import { createSettingsEvents } from './config/settings-events.js';
 import type { ServiceConfig } from './config/service-config.js';
 import { SimpleGitMirrorFactory } from './git/index.js';
 import {
@@ -41,7 +43,7 @@ import { openConfiguredStore } from './storage/open.js';
 import type { Store } from './storage/store.js';
 import { createVaultAccessService } from './vault/access.js';
 import { createDeliveryDeduper } from './webhook/dedupe.js';
-import { createEndpointDirectory, observeWebhookWrites } from './webhook/endpoints.js';
+import { createEndpointDirectory } from './webhook/endpoints.js';
 import { loadFluxRecvEndpoints } from './webhook/flux-recv.js';
 import { createForwarder } from './webhook/forward.js';
 import { createWebhookReceiver } from './webhook/receiver.js';
@@ -82,19 +84,20 @@ export async function startService(
   const layout = dataLayout(cfg.dataDir);
   await mkdir(layout.runs, { recursive: true, mode: 0o700 });
   await mkdir(layout.mirrors, { recursive: true, mode: 0o700 });
-  const rawStore = opts.store ?? (await openConfiguredStore(cfg));
+  const store = opts.store ?? (await openConfiguredStore(cfg));
   const instanceId = await loadOrCreateInstanceId(cfg.dataDir);
   const metrics = opts.metrics ?? createMetrics({ processMetrics: true });
 
+  // Settings writes (API, vault access rotation) are announced here; the endpoint index listens.
+  const settingsEvents = createSettingsEvents();
   const endpoints = createEndpointDirectory({
-    store: rawStore,
+    store,
+    settingsEvents,
     staticEndpoints: cfg.fluxRecvConfig
       ? await loadFluxRecvEndpoints(cfg.fluxRecvConfig, cfg.mounts)
       : [],
     logger,
   });
-  // API writes of webhooks or configurations refresh the receiver's endpoint index at once.
-  const store = observeWebhookWrites(rawStore, () => endpoints.invalidate());
 
   const keyInspector = createOpenPgpKeyInspector();
   const verifier = createOpenPgpVerifier();
@@ -123,9 +126,10 @@ export async function startService(
       tempRoot: layout.runs,
       networkMode: cfg.containerNetwork,
       instanceId,
+      settingsEvents,
     });
     runtimes.set(mount, instrumentRuntime(runtime, metrics));
-    services.set(mount, { keyInspector, vaultAccess });
+    services.set(mount, { keyInspector, vaultAccess, settingsEvents });
   }
 
   // With a shared KV store several replicas may serve the same mounts: only the holder of a
@@ -142,7 +146,7 @@ export async function startService(
   });
   if (cfg.storage.kind === 'vault-kv') {
     coordinator = createReplicaCoordinator({
-      store: rawStore,
+      store,
       mounts: cfg.mounts,
       holder: cfg.replicaId,
       ttlMs: cfg.leaseTtlSeconds * 1000,
@@ -191,7 +195,7 @@ export async function startService(
     webhooks: { receiver },
     metrics,
     // Ready when the Docker engine answers and the store can be read (answer cached 5 s).
-    ready: createReadiness({ runner, store: rawStore }),
+    ready: createReadiness({ runner, store: store }),
   });
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
   scheduler.start();

@@ -12,8 +12,8 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { LogLevel } from '../logging.js';
-import { NAME_PATTERN } from './stored.js';
-import { isHttpUrl } from './urls.js';
+import { NAME_PATTERN, NAME_RULE } from './rules/names.js';
+import { isHttpUrl } from './rules/http-url.js';
 
 /** How /v1 callers are authorized. */
 export type AuthMode =
@@ -66,7 +66,7 @@ export const ServiceConfig = z.strictObject({
   dataDir: z.string().min(1, 'must not be empty'),
   rootTokenFile: z.string().min(1, 'must not be empty'),
   mounts: z
-    .array(z.string().regex(NAME_PATTERN, 'must match ^\\w(([\\w.-]+)?\\w)?$'))
+    .array(z.string().regex(NAME_PATTERN, NAME_RULE))
     .min(1, 'must name at least one mount')
     .refine((m) => new Set(m).size === m.length, 'must not repeat a mount'),
   auth: z.discriminatedUnion('mode', [

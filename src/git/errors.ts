@@ -4,7 +4,7 @@
  * over git's stderr so the table of known messages is unit-tested without a network.
  */
 import { AppError, type ErrorCode } from '../errors.js';
-import { redactUrlCredentials } from './url.js';
+import { redactUrlCredentials } from './redact.js';
 
 /** What we know about one failed git call. */
 export interface GitFailure {

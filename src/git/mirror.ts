@@ -26,7 +26,8 @@ import type {
   GitRemoteSpec,
   RemoteRefs,
 } from './types.js';
-import { isSshUrl, isValidBranchName, parseGitUrl } from './url.js';
+import { isValidBranchName } from '../config/rules/branch-name.js';
+import { isSshUrl, parseGitUrl } from '../config/rules/git-url.js';
 
 /** Options of the adapter (all have defaults). */
 export interface GitMirrorOptions {

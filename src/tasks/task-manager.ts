@@ -1,12 +1,14 @@
 /**
- * The task manager of one mount (spec §2): creates tasks, one at a time, moves them through
+ * The task manager of one mount (docs/compat.md, "Tasks"): creates tasks, one at a time, moves them through
  * QUEUED → RUNNING → SUCCEEDED/FAILED/CANCELED, keeps their logs, cancels them, trims the history
  * and cancels what a previous process left behind. It does not decide outcomes: the pipeline's
  * summariser hands it the final status through `finish`.
  */
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
-import { StorageKeys, type StoredTaskConfiguration } from '../config/stored.js';
+import { mountSettings } from '../config/mount-settings.js';
+import type { TaskSettings } from '../config/settings-schemas.js';
+import { StorageKeys } from '../config/stored.js';
 import type { Logger } from '../logging.js';
 import { updateWithCas, type Store } from '../storage/store.js';
 import { createTaskLogWriter, type StoredTaskLog, type TaskLogWriter } from './task-log.js';
@@ -15,7 +17,6 @@ import {
   isCompleted,
   listTasks,
   readTask,
-  readTaskConfiguration,
   type StoredTask,
   type TaskReasonCode,
   type TaskStatus,
@@ -65,7 +66,8 @@ export interface TaskManager {
   finish(uuid: string, outcome: TaskOutcome): Promise<StoredTask>;
   /** Cancel a queued or running task (a finished one is left as it is); NOT_FOUND when missing. */
   cancel(uuid: string): Promise<StoredTask>;
-  configuration(): Promise<StoredTaskConfiguration>;
+  /** The mount's task settings (defaults when never written). */
+  configuration(): Promise<TaskSettings>;
 }
 
 interface Active {
@@ -79,6 +81,8 @@ export function createTaskManager(opts: TaskManagerOptions): TaskManager {
   const now = opts.now ?? (() => new Date());
   const newId = opts.newId ?? randomUUID;
   const active = new Map<string, Active>();
+  // Task settings belong to the settings owner; the manager only reads them.
+  const settings = mountSettings(store, { logger });
 
   const update = async (uuid: string, fn: (t: StoredTask) => StoredTask): Promise<StoredTask> =>
     updateWithCas<StoredTask>(store, StorageKeys.task(uuid), (current) => {
@@ -87,7 +91,7 @@ export function createTaskManager(opts: TaskManagerOptions): TaskManager {
     });
 
   const pruneHistory = async (): Promise<void> => {
-    const { task_history_limit: limit } = await readTaskConfiguration(store);
+    const { task_history_limit: limit } = await settings.effectiveTaskSettings();
     const completed = (await listTasks(store))
       .filter((t) => isCompleted(t.status))
       .sort(byCreation);
@@ -212,6 +216,6 @@ export function createTaskManager(opts: TaskManagerOptions): TaskManager {
       );
     },
 
-    configuration: () => readTaskConfiguration(store),
+    configuration: () => settings.effectiveTaskSettings(),
   };
 }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { StorageKeys, type StoredTaskConfiguration } from '../../src/config/stored.js';
+import type { TaskSettings } from '../../src/config/settings-schemas.js';
+import { StorageKeys } from '../../src/config/stored.js';
 import { silentLogger } from '../../src/logging.js';
 import { createMemoryStore } from '../../src/storage/memory-store.js';
 import type { Store } from '../../src/storage/store.js';
@@ -71,7 +72,7 @@ describe('task manager', () => {
 
   it('keeps task_history_limit finished tasks and deletes the oldest with their logs', async () => {
     const store = createMemoryStore();
-    const cfg: StoredTaskConfiguration = { task_timeout: 60, task_history_limit: 3 };
+    const cfg: TaskSettings = { task_timeout: 60, task_history_limit: 3 };
     await store.put(StorageKeys.taskConfiguration, cfg);
     const tasks = createTaskManager({ store, logger: silentLogger() });
     const ids: string[] = [];
