@@ -187,6 +187,15 @@ describe('API writes reach the receiver (cache invalidated on write)', () => {
     ]);
   });
 
+  it('an endpoint stored in a shape its schema refuses is skipped; the others still answer', async () => {
+    const store = createMemoryStore();
+    await store.put(`${mountScope(MOUNT)}webhook/broken`, { name: 'broken', source: 'github' });
+    await write(store, 'gh', { source: 'github', secret: SECRET });
+    const directory = createEndpointDirectory({ store, logger: silentLogger() });
+    const found = await directory.lookup(DIGEST);
+    expect(found.map((e) => e.name)).toEqual(['gh']);
+  });
+
   it('only webhook and configuration changes drop the endpoint index', async () => {
     const own = createSettingsEvents();
     const store = createMemoryStore();
