@@ -1,5 +1,8 @@
 # flant-gitops — developer entry points. `make` runs the service with the embedded defaults;
 # `make test` provisions the bench and runs every suite.
+# Every target runs the provisioned Node 24 (scripts/provision.sh puts it in .cache/node24).
+export PATH := $(CURDIR)/.cache/node24/bin:$(PATH)
+
 .PHONY: run enable test test-unit test-integration provision build lint typecheck bench clean
 
 run:
