@@ -3,7 +3,7 @@
 # Every target runs the provisioned Node 24 (scripts/provision.sh puts it in .cache/node24).
 export PATH := $(CURDIR)/.cache/node24/bin:$(PATH)
 
-.PHONY: run enable test test-unit test-integration provision build lint typecheck bench clean
+.PHONY: run enable enable-compose test test-unit test-integration provision build lint typecheck bench clean
 
 run:
 	bash scripts/dev-run.sh
@@ -36,6 +36,10 @@ clean:
 
 enable:
 	bash scripts/enable.sh
+
+# The walkthrough against the docker-compose.yml stack (`docker compose up -d --wait` first).
+enable-compose:
+	FLANT_GITOPS_STACK=compose bash scripts/enable.sh
 
 # Six benchmarks, each a ratio against a baseline measured in the same run (~5-8 min on 2 cores);
 # writes BENCHMARKS.md and bench-results/latest.json. Subset: npx tsx bench/run.ts --only 2,3

@@ -47,10 +47,20 @@ docker version >/dev/null 2>&1 || die "no Docker engine answers; run scripts/pro
 # --- the stand-in base -----------------------------------------------------------------------
 STANDIN=flant-gitops-standin/node:24-bookworm-slim
 SUITE=bookworm
-# Inputs of the stand-in: this recipe's version, the pinned Node wheel, the suite.
-RECIPE=standin-v1
+# Certificate authorities this machine added locally (/usr/local/share/ca-certificates), e.g. of
+# a TLS-inspecting egress proxy in front of the package registries: the stand-in trusts them too
+# (NODE_EXTRA_CA_CERTS), or the build's `npm ci` could not reach the npm registry from here.
+# Like the whole stand-in, this exists only on such a bench; the real base has no such thing.
+local_cas=$OUT/local-cas.pem
+: >"$local_cas"
+for crt in /usr/local/share/ca-certificates/*.crt /usr/local/share/ca-certificates/*/*.crt; do
+  [ -f "$crt" ] && cat "$crt" >>"$local_cas"
+done
+# Inputs of the stand-in: this recipe's version, the pinned Node wheel, the suite, the local CAs.
+RECIPE=standin-v2
 key=$(printf '%s\n' "$RECIPE" "$SUITE" "$(sha256sum scripts/node-requirements.txt | cut -c1-64)" \
-  | sha256sum | cut -c1-16)
+  "$(sha256sum "$local_cas" | cut -c1-64)" | sha256sum | cut -c1-16)
+ca_in_image=/usr/local/share/flant-gitops-bench-cas.pem
 have=$(docker image inspect -f '{{index .Config.Labels "flant-gitops.standin.key"}}' "$STANDIN" 2>/dev/null || true)
 if [ "$have" != "$key" ]; then
   tarball=$OUT/standin-$key.tar
@@ -63,6 +73,7 @@ if [ "$have" != "$key" ]; then
       --customize-hook="mkdir -p \"\$1/usr/local/lib/node_modules\" && cp -a '$wheel/lib/node_modules/npm' \"\$1/usr/local/lib/node_modules/npm\"" \
       --customize-hook='ln -s ../lib/node_modules/npm/bin/npm-cli.js "$1/usr/local/bin/npm"' \
       --customize-hook='ln -s ../lib/node_modules/npm/bin/npx-cli.js "$1/usr/local/bin/npx"' \
+      --customize-hook="cp '$local_cas' \"\$1$ca_in_image\"" \
       --customize-hook='chroot "$1" groupadd --gid 1000 node' \
       --customize-hook='chroot "$1" useradd --uid 1000 --gid node --shell /bin/bash --create-home node' \
       --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin' \
@@ -74,7 +85,9 @@ if [ "$have" != "$key" ]; then
     mv "$tarball.tmp" "$tarball"
   fi
   log "importing $STANDIN"
-  docker import \
+  extra=()
+  [ -s "$local_cas" ] && extra+=(--change "ENV NODE_EXTRA_CA_CERTS=$ca_in_image")
+  docker import "${extra[@]}" \
     --change "LABEL flant-gitops.standin.key=$key" \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change "ENV NODE_VERSION=$("$NODE_HOME/bin/node" -p 'process.versions.node')" \
@@ -82,6 +95,12 @@ if [ "$have" != "$key" ]; then
     "$tarball" "$STANDIN" >/dev/null || die "docker import of the stand-in failed"
 fi
 echo "NODE_IMAGE=$STANDIN"
+
+# --- the OpenBao stand-in: the bench's busybox + bao test image (scripts/provision.sh) ----------
+OPENBAO_STANDIN=flant-gitops-standin/openbao:2.7.2
+[ -s "$ROOT/.cache/test-image.id" ] || die "no test image; run scripts/provision.sh"
+docker tag "$(cat "$ROOT/.cache/test-image.id")" "$OPENBAO_STANDIN"
+echo "OPENBAO_IMAGE=$OPENBAO_STANDIN"
 [ $standin_only = 1 ] && exit 0
 
 # --- the service image, with the project's Dockerfile unchanged ------------------------------
