@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -83,6 +83,8 @@ beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'fg-image-'));
   home = await createGpgHome();
   repo = await createRepoPair();
+  // mkdtemp makes the repository's parent 0700: the service's uid must be able to reach it.
+  await chmod(repo.root, 0o755);
 }, 30 * 60_000);
 
 afterAll(async () => {
@@ -121,9 +123,9 @@ describe('the service image', () => {
     expect(statSync(tokenFile).uid).toBe(1000);
     expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
     // The service process (tini's child) runs as uid 1000, not root.
-    const top = await must('docker', ['top', name, '-eo', 'uid,args']);
+    const top = await must('docker', ['top', name, '-eo', 'pid,uid,args']);
     const serviceLine = top.split('\n').find((l) => l.includes('/app/dist/main.js serve'));
-    expect(serviceLine, top).toMatch(/^\s*1000\s/);
+    expect(serviceLine, top).toMatch(/^\s*\d+\s+1000\s/);
 
     const target = {
       addr: `http://127.0.0.1:${port}`,
