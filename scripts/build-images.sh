@@ -106,7 +106,7 @@ echo "OPENBAO_IMAGE=$OPENBAO_STANDIN"
 # --- the service image, with the project's Dockerfile unchanged ------------------------------
 log "docker build -t $tag (NODE_IMAGE=$STANDIN)"
 start=$(date +%s.%N)
-DOCKER_BUILDKIT=0 docker build --network host --build-arg "NODE_IMAGE=$STANDIN" -t "$tag" . \
+DOCKER_BUILDKIT=0 docker build --force-rm --network host --build-arg "NODE_IMAGE=$STANDIN" -t "$tag" . \
   >"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log" >&2; die "docker build failed (log: $OUT/build.log)"; }
 end=$(date +%s.%N)
 echo "IMAGE=$tag"

@@ -28,8 +28,8 @@ if [ "${FLANT_GITOPS_STACK:-dev}" = compose ]; then
   OPENBAO_TOKEN=${OPENBAO_DEV_ROOT_TOKEN:-dev-only-root-token}
   SERVICE_ADDR=${SERVICE_ADDR:-http://127.0.0.1:${FLANT_GITOPS_PORT:-8080}}
   SERVICE_TOKEN_FILE=$DATA/root-token
-  # How the service and its command containers reach OpenBao: by name on the stack's network.
-  TARGET_VAULT_ADDR=${TARGET_VAULT_ADDR:-http://openbao:8200}
+  # The service and its command containers use the host's network: the same address.
+  TARGET_VAULT_ADDR=${TARGET_VAULT_ADDR:-$OPENBAO_ADDR}
   [ -r "$SERVICE_TOKEN_FILE" ] || {
     echo "enable: no $SERVICE_TOKEN_FILE: start the stack first (docker compose up -d --wait)" >&2
     exit 1

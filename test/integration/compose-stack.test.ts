@@ -5,10 +5,10 @@
  * the signed demo commit through it: the demo container unwraps its token from OpenBao and
  * prints the secret.
  *
- * The bench's dockerd has no bridge network and reaches no registry, so the bench override
- * docker-compose.bench.yml puts every container on the host's network (on free loopback ports)
- * and uses the local images of scripts/build-images.sh. Everything else is docker-compose.yml
- * as shipped, built with `up --build` from the project's Dockerfile.
+ * The bench reaches no registry, so the bench override docker-compose.bench.yml swaps in the local
+ * images of scripts/build-images.sh (OpenBao from the bench's `bao`, the stand-in Node base as
+ * NODE_IMAGE). Everything else is docker-compose.yml as shipped — host networking on loopback
+ * ports, chosen here as free ports — built with `up --build` from the project's Dockerfile.
  */
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
@@ -91,12 +91,7 @@ describe('docker-compose.yml', () => {
 
   it('runs the README walkthrough (make enable-compose) through the stack', async () => {
     const r = await run('bash', [join(ROOT, 'scripts/enable.sh')], {
-      env: {
-        ...env,
-        FLANT_GITOPS_STACK: 'compose',
-        // On the bench OpenBao listens on the host's loopback, not as `openbao` on a network.
-        TARGET_VAULT_ADDR: `http://127.0.0.1:${openbaoPort}`,
-      },
+      env: { ...env, FLANT_GITOPS_STACK: 'compose' },
       timeoutMs: 5 * 60_000,
     });
     const out = r.out + r.err;
