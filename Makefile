@@ -41,7 +41,8 @@ enable:
 enable-compose:
 	FLANT_GITOPS_STACK=compose bash scripts/enable.sh
 
-# Six benchmarks, each a ratio against a baseline measured in the same run (~5-8 min on 2 cores);
+# Seven benchmarks: six ratios against a baseline measured in the same run, and the image size and
+# build times (7, information; a cold image build adds ~4 min); ~10-13 min on 2 cores in all;
 # writes BENCHMARKS.md and bench-results/latest.json. Subset: npx tsx bench/run.ts --only 2,3
 bench:
 	bash scripts/provision.sh

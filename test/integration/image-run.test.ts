@@ -27,6 +27,8 @@ import { freePort, waitFor } from '../helpers/net.js';
 import { bao, type BaoResult } from '../helpers/openbao.js';
 
 const MOUNT = 'image_e2e';
+/** A second mount, following a root-owned repository that is not marked safe. */
+const UNSAFE = 'image_unsafe';
 const testImage = inject('testImage');
 const suffix = randomBytes(4).toString('hex');
 const containers: string[] = [];
@@ -69,11 +71,12 @@ async function runService(name: string, dataDir: string, extra: string[]): Promi
     '-e',
     'FLANT_GITOPS_CONTAINER_NETWORK=host',
     '-e',
-    `FLANT_GITOPS_MOUNTS=${MOUNT}`,
+    `FLANT_GITOPS_MOUNTS=${MOUNT},${UNSAFE}`,
     '-e',
     'FLANT_GITOPS_TICK_SECONDS=1',
     ...extra,
-    images.image,
+    // By id: another checkout on this machine may retag flant-gitops:local meanwhile.
+    images.imageId,
   ]);
   return port;
 }
@@ -174,6 +177,35 @@ describe('the service image', () => {
       tasks.map((id) => cli(['read', '-field=result', `${MOUNT}/task/${id}/log`, 'limit=0'])),
     );
     expect(logs.map((l) => l.stdout).join('\n')).toContain(message);
+
+    // The same repository under a path not marked safe: git's "dubious ownership" is reported
+    // with its real cause (it was GIT_UNREACHABLE "the host could not be reached").
+    const copy = join(repo.root, 'not-marked-safe.git');
+    await must('cp', ['-a', repo.origin, copy]);
+    ok(
+      await cli([
+        'write',
+        `${UNSAFE}/configure`,
+        `git_repo_url=file://${copy}`,
+        'git_branch_name=main',
+        'git_poll_period=1h',
+        'required_number_of_verified_signatures_on_commit=0',
+        `docker_image=${testImage}`,
+        'commands=true',
+      ]),
+    );
+    await waitFor(
+      'the unsafe repository to be refused',
+      async () => {
+        const r = await cli(['read', '-format=json', `${UNSAFE}/status`]);
+        status = (JSON.parse(r.stdout) as { data: Record<string, string> }).data;
+        return status.last_poll_outcome === 'failed';
+      },
+      60_000,
+      500,
+    );
+    expect(status.last_poll_code).toBe('GIT_UNSAFE_REPOSITORY');
+    expect(status.last_poll_reason).toContain('--git-safe-directory');
   });
 
   it('is unhealthy, not healthy, while it cannot reach the Docker engine', async () => {
