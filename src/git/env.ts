@@ -52,7 +52,7 @@ export interface GitEnvOptions {
  */
 export function serviceGitConfig(safeDirectories: readonly string[]): string {
   const lines = [
-    '# Written by flant-gitops at start-up from --git-safe-directory; do not edit.',
+    '# Written by flant-gitops from --git-safe-directory before its first git call; do not edit.',
     '[safe]',
   ];
   for (const dir of safeDirectories) {
