@@ -216,9 +216,30 @@ describe('the service image', () => {
     await must('chown', ['1000:1000', dataDir]);
     const name = `fg-image-noengine-${suffix}`;
     const port = await runService(name, dataDir, ['--user', '1000:1000']);
-    await waitForHealth(name, 'unhealthy');
-    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    // Alive (listening) first: on a loaded machine the start can outlast the health retries.
+    await waitFor(
+      'the service to listen',
+      async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200,
+      90_000,
+      500,
+    );
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(503);
+    // Unhealthy because of readiness, as the health check's own last words say.
+    await waitForHealth(name, 'unhealthy');
+    const lastProbe = async (): Promise<string> => {
+      const h = JSON.parse(await inspect(name, '{{json .State.Health}}')) as {
+        Log: { Output: string }[];
+      };
+      return h.Log.at(-1)?.Output ?? '';
+    };
+    await waitFor(
+      'a health probe after the service listens',
+      async () => (await lastProbe()).includes('not ready: /readyz answered 503'),
+      30_000,
+      500,
+    );
+    expect(await inspect(name, '{{.State.Health.Status}}')).toBe('unhealthy');
+    expect(await inspect(name, '{{.State.Status}}')).toBe('running');
   });
 
   it('refuses a data dir it cannot write, and its log names the fix', async () => {
