@@ -1,6 +1,9 @@
 # flant-gitops — developer entry points. `make` runs the service with the embedded defaults;
 # `make test` provisions the bench and runs every suite.
-.PHONY: run enable test test-unit test-integration provision build lint typecheck bench clean
+# Every target runs the provisioned Node 24 (scripts/provision.sh puts it in .cache/node24).
+export PATH := $(CURDIR)/.cache/node24/bin:$(PATH)
+
+.PHONY: run enable enable-compose test test-unit test-integration provision build lint typecheck bench clean
 
 run:
 	bash scripts/dev-run.sh
@@ -34,8 +37,14 @@ clean:
 enable:
 	bash scripts/enable.sh
 
-# Seven benchmarks, each a ratio against a baseline measured in the same run (~5-8 min on 2 cores);
-# writes BENCHMARKS.md and bench-results/latest.json. Subset: npx tsx bench/run.ts --only 2,3 (add --merge to replace just those sections in BENCHMARKS.md)
+# The walkthrough against the docker-compose.yml stack (`docker compose up -d --wait` first).
+enable-compose:
+	FLANT_GITOPS_STACK=compose bash scripts/enable.sh
+
+# Benchmarks, most a ratio against a baseline measured in the same run, some information rows
+# (8: image size and build times; a cold image build adds ~4 min); ~12-15 min on 2 cores in all;
+# writes BENCHMARKS.md and bench-results/latest.json. Subset: npx tsx bench/run.ts --only 2,3
+# (add --merge to replace just those sections in BENCHMARKS.md)
 bench:
 	bash scripts/provision.sh
 	npm run -s build

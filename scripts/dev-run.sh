@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 DEV=.cache/dev
 mkdir -p "$DEV"
 bash scripts/provision.sh
+. scripts/node-env.sh
 npm run -s build
 
 BAO_PORT=${OPENBAO_PORT:-8200}

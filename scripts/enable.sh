@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make enable`: the original plugin's `make enable`, complete. Against a service started with
-# `make` (and its OpenBao dev server) it:
+# `make` (and its OpenBao dev server) — or, as `make enable-compose` (FLANT_GITOPS_STACK=compose),
+# against the docker-compose.yml stack — it:
 #   1. enables AppRole in OpenBao, writes a policy, a role and a demo KV secret;
 #   2. writes configure_vault_access with a freshly minted role id and secret id;
 #   3. creates a local demo repository whose commit is signed by a freshly generated demo key;
@@ -10,10 +11,40 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-DEV=${FLANT_GITOPS_DEV_DIR:-$ROOT/.cache/dev}
-[ -f "$DEV/env" ] || { echo "enable: start the service first with 'make' (no $DEV/env)" >&2; exit 1; }
-# shellcheck disable=SC1091
-. "$DEV/env"
+# bao, the demo image (.cache/test-image.id) and Node 24 come from the bench's provisioning.
+if [ ! -x .cache/bin/bao ] || [ ! -s .cache/test-image.id ] || [ ! -x .cache/node24/bin/node ] \
+  || ! docker image inspect "$(cat .cache/test-image.id)" >/dev/null 2>&1; then
+  bash scripts/provision.sh --no-npm
+fi
+. scripts/node-env.sh
+if [ "${FLANT_GITOPS_STACK:-dev}" = compose ]; then
+  # The compose stack: OpenBao and the service on the host's loopback ports, the service's data
+  # dir at the same path on the host. The demo files go inside the data dir, the only host
+  # directory the service sees (compose marks the demo repository safe for git: the host user
+  # owns it, not the service's).
+  DATA=${FLANT_GITOPS_DATA_DIR:-/var/lib/flant-gitops}
+  DEV=${FLANT_GITOPS_DEV_DIR:-$DATA/demo}
+  OPENBAO_ADDR=${OPENBAO_ADDR:-http://127.0.0.1:${OPENBAO_PORT:-8200}}
+  OPENBAO_TOKEN=${OPENBAO_DEV_ROOT_TOKEN:-dev-only-root-token}
+  SERVICE_ADDR=${SERVICE_ADDR:-http://127.0.0.1:${FLANT_GITOPS_PORT:-8080}}
+  SERVICE_TOKEN_FILE=$DATA/root-token
+  # The service and its command containers use the host's network: the same address.
+  TARGET_VAULT_ADDR=${TARGET_VAULT_ADDR:-$OPENBAO_ADDR}
+  [ -r "$SERVICE_TOKEN_FILE" ] || {
+    echo "enable: no $SERVICE_TOKEN_FILE: start the stack first (docker compose up -d --wait)" >&2
+    exit 1
+  }
+else
+  DEV=${FLANT_GITOPS_DEV_DIR:-$ROOT/.cache/dev}
+  [ -f "$DEV/env" ] || {
+    echo "enable: no service found: start it with 'make' (writes $DEV/env), or start the compose stack and run 'make enable-compose'" >&2
+    exit 1
+  }
+  # shellcheck disable=SC1091
+  . "$DEV/env"
+  TARGET_VAULT_ADDR=${TARGET_VAULT_ADDR:-$OPENBAO_ADDR}
+fi
+mkdir -p "$DEV"
 MOUNT=${MOUNT:-flant_gitops}
 BAO=$ROOT/.cache/bin/bao
 IMAGE=$(cat "$ROOT/.cache/test-image.id")
@@ -38,7 +69,7 @@ ROLE_ID=$(obao read -field=role_id auth/approle/role/flant-gitops/role-id)
 SECRET_ID=$(obao write -f -field=secret_id auth/approle/role/flant-gitops/secret-id)
 
 step "flant-gitops: configure_vault_access (the operator's secret id is replaced and destroyed)"
-svc write "$MOUNT/configure_vault_access" vault_addr="$OPENBAO_ADDR" vault_tls_server_name=localhost \
+svc write "$MOUNT/configure_vault_access" vault_addr="$TARGET_VAULT_ADDR" vault_tls_server_name=localhost \
   role_name=flant-gitops role_id="$ROLE_ID" secret_id="$SECRET_ID" secret_id_ttl=24h \
   approle_mount_point=auth/approle token_ttl=20m
 unset SECRET_ID

@@ -302,13 +302,16 @@ export function collectAtScrape(metrics: Metrics, sources: ScrapeSources): void 
 export interface ReadinessDeps {
   readonly runner: Pick<ContainerRunner, 'ping'>;
   readonly store: Pick<Store, 'list'>;
+  /** Throws when the service cannot write its data dir (runs and mirrors live there). */
+  readonly writable?: () => Promise<void>;
   /** How long an answer is reused (default 5 s), so probes never hammer the engine. */
   readonly cacheMs?: number;
   readonly now?: () => number;
 }
 
 /**
- * Readiness for /readyz: true when the Docker engine answers a ping and the store can be read.
+ * Readiness for /readyz: true when the Docker engine answers a ping, the store can be read and
+ * the data dir written (the image's HEALTHCHECK probes this, so "healthy" means able to run).
  * The answer is cached for `cacheMs`; concurrent probes share one check.
  */
 export function createReadiness(deps: ReadinessDeps): () => Promise<boolean> {
@@ -320,6 +323,7 @@ export function createReadiness(deps: ReadinessDeps): () => Promise<boolean> {
     try {
       await deps.runner.ping();
       await deps.store.list('mounts/');
+      await deps.writable?.();
       return true;
     } catch {
       return false;

@@ -5,11 +5,11 @@
  * app. main.ts (the CLI) calls `startService`; the end-to-end tests call it too, in-process, so
  * they exercise exactly what users run.
  */
-import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { ApiServices } from './api/types.js';
-import { dataLayout, loadOrCreateInstanceId } from './config/data-layout.js';
+import { assertWritableDir, dataLayout, loadOrCreateInstanceId } from './config/data-layout.js';
 import { createSettingsEvents } from './config/settings-events.js';
 import type { ServiceConfig } from './config/service-config.js';
 import { SimpleGitMirrorFactory } from './git/index.js';
@@ -82,8 +82,10 @@ export async function startService(
   opts: StartOptions = {},
 ): Promise<RunningService> {
   const layout = dataLayout(cfg.dataDir);
-  await mkdir(layout.runs, { recursive: true, mode: 0o700 });
-  await mkdir(layout.mirrors, { recursive: true, mode: 0o700 });
+  // Refuse at once, naming the fix, when the data dir is not ours to write (e.g. a bind mount
+  // that Docker created root-owned): every run and mirror lives below it.
+  await assertWritableDir(layout.runs, cfg.dataDir);
+  await assertWritableDir(layout.mirrors, cfg.dataDir);
   const store = opts.store ?? (await openConfiguredStore(cfg));
   const instanceId = await loadOrCreateInstanceId(cfg.dataDir);
   const metrics = opts.metrics ?? createMetrics({ processMetrics: true });
@@ -101,7 +103,10 @@ export async function startService(
 
   const keyInspector = createOpenPgpKeyInspector();
   const verifier = createOpenPgpVerifier();
-  const mirrors = new SimpleGitMirrorFactory();
+  const mirrors = new SimpleGitMirrorFactory({
+    safeDirectories: cfg.gitSafeDirectories,
+    configFile: join(cfg.dataDir, 'gitconfig'),
+  });
   const runner = createDockerRunner({ logger, socketPath: cfg.dockerSocket });
 
   const runtimes = new Map<string, MountRuntime>();
@@ -194,8 +199,13 @@ export async function startService(
     logger,
     webhooks: { receiver },
     metrics,
-    // Ready when the Docker engine answers and the store can be read (answer cached 5 s).
-    ready: createReadiness({ runner, store: store }),
+    // Ready when the Docker engine answers, the store can be read and the data dir written
+    // (answer cached 5 s).
+    ready: createReadiness({
+      runner,
+      store,
+      writable: () => assertWritableDir(layout.runs, cfg.dataDir),
+    }),
   });
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
   scheduler.start();
