@@ -128,9 +128,13 @@ export async function benchApprovalLatency(image: string, reps: number): Promise
       const t = await untilMarker(marker, () =>
         sendPush('refs/notes/signatures', notesBefore, notes),
       );
+      // Untimed: the run records the tip, then the summariser writes the poll's outcome.
       await waitFor(
-        'the run to record the tip',
-        async () => (await status()).last_successful_commit === tip,
+        'the poll to deploy the tip',
+        async () => {
+          const st = await status();
+          return st.last_successful_commit === tip && st.last_poll_outcome === 'deployed';
+        },
         60_000,
         20,
       );
