@@ -1,6 +1,6 @@
 # flant-gitops — developer entry points. `make` runs the service with the embedded defaults;
 # `make test` provisions the bench and runs every suite.
-.PHONY: run enable test test-unit test-integration provision build lint typecheck bench clean
+.PHONY: run enable test test-unit test-integration provision build plugin lint typecheck bench clean
 
 run:
 	bash scripts/dev-run.sh
@@ -10,6 +10,12 @@ provision:
 
 build:
 	npm run -s build
+
+# The OpenBao plugin: ONE self-contained executable, dist/plugin/flant_gitops; prints its SHA-256
+# (for `bao plugin register -sha256=…`). See README "Running as an OpenBao plugin".
+plugin:
+	bash scripts/provision.sh --no-docker
+	npx tsx scripts/build-plugin.ts
 
 test:
 	bash scripts/test.sh

@@ -61,7 +61,18 @@ export async function servePlugin(opts: ServeOptions): Promise<void> {
     log.info({ why }, 'shutting down');
     const timer = new Promise((r) => setTimeout(r, STOP_BUDGET_MS).unref());
     await Promise.race([backend.stop().catch(() => undefined), timer]);
-    server.forceShutdown();
+    // Let answers in flight (Shutdown's own) reach the host; the broker stream never ends by
+    // itself, so a short grace period ends in a forced shutdown.
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, 200);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
     removeSocket();
     opts.exit(code);
   }
