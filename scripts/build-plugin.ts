@@ -51,7 +51,12 @@ export async function buildPlugin(outfile: string = PLUGIN_EXECUTABLE): Promise<
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    define: { FLANT_GITOPS_VERSION: JSON.stringify(pkg.version) },
+    define: {
+      FLANT_GITOPS_VERSION: JSON.stringify(pkg.version),
+      // ES modules among the dependencies (openpgp) call createRequire(import.meta.url).
+      'import.meta.url': '__import_meta_url',
+    },
+    banner: { js: "var __import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
     legalComments: 'none',
     minifyWhitespace: true,
     minifySyntax: true,
