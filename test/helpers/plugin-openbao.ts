@@ -18,6 +18,8 @@ export interface PluginOpenBao extends OpenBao {
   readonly logFile: string;
   /** The plugin's own log file (FLANT_GITOPS_PLUGIN_LOG_FILE). */
   readonly pluginLogFile: string;
+  /** The file audit device's log (declared in the server config: OpenBao refuses API audit). */
+  readonly auditLog: string;
   /** Every stored entry of `mount`, decrypted, as sorted `key=value` lines (sys/raw). */
   rawSnapshot(mount: string): Promise<string>;
 }
@@ -41,11 +43,23 @@ export async function startPluginOpenBao(
   copyFileSync(exe, join(pluginDir, 'flant_gitops'));
   const logFile = join(root, 'openbao.log');
   const pluginLogFile = join(root, 'plugin.log');
+  const auditLog = join(root, 'audit.log');
   const server = await startOpenBao({
     token: 'plugin-root-token',
     pluginDir,
-    configHcl: 'raw_storage_endpoint = true\nlog_level = "trace"\n',
-    env: { FLANT_GITOPS_DATA_DIR: dataDir, FLANT_GITOPS_PLUGIN_LOG_FILE: pluginLogFile },
+    configHcl: [
+      'raw_storage_endpoint = true',
+      'log_level = "trace"',
+      'audit "file" "file" {',
+      `  options { file_path = "${auditLog}" }`,
+      '}',
+      '',
+    ].join('\n'),
+    env: {
+      FLANT_GITOPS_DATA_DIR: dataDir,
+      FLANT_GITOPS_PLUGIN_LOG_FILE: pluginLogFile,
+      FLANT_GITOPS_PLUGIN_LOG_LEVEL: 'debug',
+    },
     logFile,
   });
   try {
@@ -81,6 +95,7 @@ export async function startPluginOpenBao(
     dataDir,
     logFile,
     pluginLogFile,
+    auditLog,
     async rawSnapshot(mount) {
       const prefix = `logical/${await uuidOf(mount)}/`;
       const lines: string[] = [];
