@@ -39,13 +39,19 @@ function loader(version: string, bundle: string): string {
   ].join('\n');
 }
 
-/** Build the executable at `outfile`; returns its SHA-256 (hex). */
-export async function buildPlugin(outfile: string = PLUGIN_EXECUTABLE): Promise<string> {
+/**
+ * Build the executable at `outfile` from `entry` (default src/plugin/main.ts; tests build probe
+ * plugins from their own entries the same way); returns its SHA-256 (hex).
+ */
+export async function buildPlugin(
+  outfile: string = PLUGIN_EXECUTABLE,
+  entry: string = join(ROOT, 'src', 'plugin', 'main.ts'),
+): Promise<string> {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   mkdirSync(dirname(outfile), { recursive: true });
   const result = await build({
     write: false,
-    entryPoints: [join(ROOT, 'src', 'plugin', 'main.ts')],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
