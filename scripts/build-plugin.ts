@@ -81,7 +81,11 @@ if (invokedDirectly) {
   const out = process.argv[2] ? resolve(process.argv[2]) : PLUGIN_EXECUTABLE;
   buildPlugin(out).then(
     (sha) => {
+      const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+        version: string;
+      };
       console.log(`${out}`);
+      console.log(`version v${version}`);
       console.log(`sha256 ${sha}`);
     },
     (e: unknown) => {

@@ -95,18 +95,25 @@ export async function startOpenBao(
   child.once('exit', () => {
     exited = true;
   });
+  // A server that exits during start (a bad plugin directory, say) fails at once, not after 20 s.
+  const exitedEarly = new Promise<never>((_, reject) =>
+    child.once('close', (code) => reject(new Error(`exited with code ${code}`))),
+  );
   try {
-    await waitFor(
-      `OpenBao at ${addr}`,
-      async () => {
-        if (exited) throw new Error('exited');
-        const r = await execFileP(BAO_BIN, ['status', '-format=json'], {
-          env: baoEnv({ addr, token, ...(opts.tls ? { caPem: opts.tls.caPem } : {}) }, dir),
-        }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
-        return r.stdout.includes('"sealed": false');
-      },
-      20_000,
-    );
+    await Promise.race([
+      exitedEarly,
+      waitFor(
+        `OpenBao at ${addr}`,
+        async () => {
+          if (exited) throw new Error('exited');
+          const r = await execFileP(BAO_BIN, ['status', '-format=json'], {
+            env: baoEnv({ addr, token, ...(opts.tls ? { caPem: opts.tls.caPem } : {}) }, dir),
+          }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+          return r.stdout.includes('"sealed": false');
+        },
+        20_000,
+      ),
+    ]);
   } catch (e) {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
