@@ -3,7 +3,7 @@
 # Every target runs the provisioned Node 24 (scripts/provision.sh puts it in .cache/node24).
 export PATH := $(CURDIR)/.cache/node24/bin:$(PATH)
 
-.PHONY: run enable enable-compose test test-unit test-integration provision build lint typecheck bench clean
+.PHONY: run enable enable-compose test test-unit test-integration provision build plugin lint typecheck bench clean
 
 run:
 	bash scripts/dev-run.sh
@@ -13,6 +13,12 @@ provision:
 
 build:
 	npm run -s build
+
+# The OpenBao plugin: ONE self-contained executable, dist/plugin/flant_gitops; prints its SHA-256
+# (for `bao plugin register -sha256=…`). See README "Running as an OpenBao plugin".
+plugin:
+	bash scripts/provision.sh --no-docker
+	npx tsx scripts/build-plugin.ts
 
 test:
 	bash scripts/test.sh
