@@ -51,6 +51,9 @@ export async function buildPlugin(outfile: string = PLUGIN_EXECUTABLE): Promise<
     platform: 'node',
     target: 'node20',
     format: 'cjs',
+    // dockerode → ssh2 and cpu-features try optional native addons inside try/catch; left out,
+    // they fail to load and the pure-JS paths run (the runner talks to a unix socket, not SSH).
+    external: ['*.node'],
     define: { FLANT_GITOPS_VERSION: JSON.stringify(pkg.version) },
     legalComments: 'none',
     minifyWhitespace: true,

@@ -137,7 +137,7 @@ export function createBackend(deps: BackendDeps): Backend {
       find,
       logger: log,
       context: {
-        store,
+        store: work?.apiStore ?? store,
         services: { ...services, pipeline: work?.pipeline ?? pipelineNotRunning },
         logger: log,
         now,
@@ -160,7 +160,11 @@ export function createBackend(deps: BackendDeps): Backend {
       return {};
     } catch (e) {
       log.error({ error: e instanceof Error ? e.message : String(e) }, 'background start failed');
-      return { err: { err_type: 2, err_msg: 'flant_gitops: background work failed to start' } };
+      // A setting of ours (webhook address, tick) is named; anything else stays generic.
+      const why = e instanceof AppError && e.code === 'INVALID_INPUT' ? `: ${e.message}` : '';
+      return {
+        err: { err_type: 2, err_msg: `flant_gitops: background work failed to start${why}` },
+      };
     }
   }
 

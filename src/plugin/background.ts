@@ -34,6 +34,8 @@ export interface BackgroundWork {
   periodic?(): void;
   /** The pipeline the API paths use for poll, next-poll times and task cancel. */
   readonly pipeline?: PipelineControl;
+  /** The store the API paths use instead of the mount's, when the work watches their writes. */
+  readonly apiStore?: Store;
   /** Stop everything (Cleanup: unmount, reload, seal). Bounded: the host waits, then kills. */
   stop(): Promise<void>;
 }

@@ -1,0 +1,158 @@
+/**
+ * The plugin's background work: the mount's runtime (pipeline, signature gate, wrapped Vault
+ * requests, Docker runs) composed exactly as the service composes it (mount-composition.ts), its
+ * scheduler, and the webhook listener. OpenBao starts it in Initialize and stops it in Cleanup
+ * (background.ts says why never earlier). Storage is the mount's brokered storage; git mirrors
+ * and run dirs live below the plugin's local data dir.
+ *
+ * Stopping must be prompt: after Cleanup the host sends Shutdown and kills the process 2 s
+ * later, and writes made after Cleanup may land after an unmount cleared the mount's storage. So
+ * stop aborts the running task at once (its run kills and removes its container and records
+ * CANCELED; the commit stays unrecorded and runs again later) and waits a bounded time.
+ */
+import { StorageKeys } from '../config/stored.js';
+import { AppError } from '../errors.js';
+import { composeMount, createSharedAdapters } from '../mount-composition.js';
+import type { PipelineControl } from '../pipeline/control.js';
+import type { MountRuntime } from '../pipeline/mount-runtime.js';
+import { createCronTicker, everySeconds } from '../scheduler/cron-ticker.js';
+import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
+import type { Store } from '../storage/store.js';
+import type { VaultAccessService } from '../vault/types.js';
+import type { BackgroundContext, BackgroundFactory, BackgroundWork } from './background.js';
+import { wholeStoreView } from './mount-store.js';
+import { loadOrCreateMountId, prepareWorkDirs } from './mount-identity.js';
+import { readPluginSettings } from './plugin-settings.js';
+import { startWebhookListener, type WebhookListener } from './webhook-listener.js';
+
+/** What main.ts gives the factory. */
+export interface PluginBackgroundDeps {
+  /** The Vault access service the API paths use (configure_vault_access): one per process. */
+  readonly vaultAccess: VaultAccessService;
+  /** The registration's args (`-args=…`) and the process environment. */
+  readonly argv: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  /** How long stop may wait for the aborted run to finish (default 1.5 s; the host allows 2). */
+  readonly stopBudgetMs?: number;
+}
+
+/** Tasks that Cleanup aborts end CANCELED with this reason. */
+export const STOP_REASON = 'plugin stopped (unmount, reload or seal)';
+/** Tasks a killed plugin process left behind end CANCELED with this reason. */
+export const RESTART_REASON = 'plugin restarted';
+
+interface Running {
+  readonly lane: string;
+  readonly runtime: MountRuntime;
+  readonly scheduler: Scheduler;
+  readonly listener: WebhookListener | undefined;
+}
+
+const notStarted = (): AppError =>
+  new AppError('NOT_CONFIGURED', 'the plugin has not started its pipeline (Initialize pending)');
+
+/**
+ * A store that tells the webhook listener when the API writes a webhook or the configuration,
+ * so a new endpoint answers at once (the API writes through the backend, not through us).
+ */
+function observed(store: Store, changed: () => void): Store {
+  const watch = (key: string): void => {
+    if (key === StorageKeys.configuration || key.startsWith(StorageKeys.webhookPrefix)) changed();
+  };
+  return {
+    get: (key) => store.get(key),
+    list: (prefix) => store.list(prefix),
+    async put(key, value, opts) {
+      const r = await store.put(key, value, opts);
+      watch(key);
+      return r;
+    },
+    async delete(key) {
+      const r = await store.delete(key);
+      watch(key);
+      return r;
+    },
+  };
+}
+
+async function startRunning(ctx: BackgroundContext, deps: PluginBackgroundDeps): Promise<Running> {
+  const settings = readPluginSettings(deps.argv, deps.env, ctx.config);
+  const lane = await loadOrCreateMountId(ctx.store);
+  const dirs = await prepareWorkDirs(ctx.dataDir, lane);
+  // The runtime and the webhook directory expect the service's whole store; the lane is its
+  // name for this mount (OpenBao tells the mount path only with requests).
+  const store = wholeStoreView(ctx.store, () => lane);
+  const logger = ctx.logger.child({ lane });
+  const { runtime } = composeMount({
+    mount: lane,
+    store,
+    adapters: createSharedAdapters({ logger, dockerSocket: settings.dockerSocket }),
+    mirrorRoot: dirs.mirrors,
+    tempRoot: dirs.runs,
+    networkMode: settings.containerNetwork,
+    instanceId: dirs.instanceId,
+    logger,
+    vaultAccess: deps.vaultAccess,
+    restartReason: RESTART_REASON,
+  });
+  const scheduler = createScheduler({
+    targets: () => new Map([[lane, runtime]]),
+    ticker: createCronTicker(everySeconds(settings.tickSeconds)),
+    logger,
+  });
+  const listener = settings.webhookListen
+    ? await startWebhookListener({ ...settings.webhookListen, store, poller: scheduler, logger })
+    : undefined;
+  try {
+    // Cancel what a killed process left and sweep its containers before the first poll.
+    await runtime.start();
+  } catch (e) {
+    await listener?.close();
+    throw e;
+  }
+  scheduler.start();
+  logger.info(
+    { workDir: dirs.root, webhooks: listener?.address ?? 'off', tickSeconds: settings.tickSeconds },
+    'background work started',
+  );
+  return { lane, runtime, scheduler, listener };
+}
+
+/** The factory main.ts hands to the runtime. */
+export function createPluginBackground(deps: PluginBackgroundDeps): BackgroundFactory {
+  return (ctx: BackgroundContext): BackgroundWork => {
+    let running: Running | undefined;
+    const need = (): Running => {
+      if (!running) throw notStarted();
+      return running;
+    };
+    // The API passes the mount path it saw; this process has one mount, known here as the lane.
+    const pipeline: PipelineControl = {
+      requestPoll: (_mount, reason) => need().scheduler.requestPoll(need().lane, reason),
+      nextPollAt: () => (running ? running.scheduler.nextPollAt(running.lane) : undefined),
+      cancelTask: async (_mount, uuid) => need().runtime.cancelTask(uuid),
+    };
+    return {
+      pipeline,
+      apiStore: observed(ctx.store, () => running?.listener?.invalidate()),
+      async start() {
+        running = await startRunning(ctx, deps);
+      },
+      periodic() {
+        // The rollback tick (once a minute) backs up the scheduler's own ticker; never awaited.
+        if (running) void running.scheduler.tick();
+      },
+      async stop() {
+        const r = running;
+        running = undefined;
+        if (!r) return;
+        const aborted = r.runtime.abort(STOP_REASON);
+        const budget = new Promise<void>((resolve) =>
+          setTimeout(resolve, deps.stopBudgetMs ?? 1_500).unref(),
+        );
+        await Promise.race([Promise.allSettled([r.listener?.close(), r.scheduler.stop()]), budget]);
+        ctx.logger.info({ aborted }, 'background work stopped');
+      },
+    };
+  };
+}
