@@ -54,7 +54,13 @@ export async function buildPlugin(outfile: string = PLUGIN_EXECUTABLE): Promise<
     // dockerode → ssh2 and cpu-features try optional native addons inside try/catch; left out,
     // they fail to load and the pure-JS paths run (the runner talks to a unix socket, not SSH).
     external: ['*.node'],
-    define: { FLANT_GITOPS_VERSION: JSON.stringify(pkg.version) },
+    // node-cron reads import.meta.url at load time, which a CommonJS bundle lacks: give it the
+    // executable's own URL (its forked daemon is never used).
+    define: {
+      FLANT_GITOPS_VERSION: JSON.stringify(pkg.version),
+      'import.meta.url': '__flantGitopsUrl',
+    },
+    banner: { js: 'var __flantGitopsUrl = require("node:url").pathToFileURL(__filename).href;' },
     legalComments: 'none',
     minifyWhitespace: true,
     minifySyntax: true,
