@@ -112,7 +112,12 @@ async function startRunning(ctx: BackgroundContext, deps: PluginBackgroundDeps):
   }
   scheduler.start();
   logger.info(
-    { workDir: dirs.root, webhooks: listener?.address ?? 'off', tickSeconds: settings.tickSeconds },
+    {
+      pid: process.pid,
+      workDir: dirs.root,
+      webhooks: listener?.address ?? 'off',
+      tickSeconds: settings.tickSeconds,
+    },
     'background work started',
   );
   return { lane, runtime, scheduler, listener };
