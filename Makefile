@@ -1,8 +1,12 @@
-# flant-gitops — developer entry points. `make` runs the service with the embedded defaults;
-# `make test` provisions the bench and runs every suite.
-.PHONY: run enable test test-unit test-integration provision build plugin lint typecheck bench clean
+# flant-gitops — developer entry points. `make` runs OpenBao dev with the flant_gitops plugin
+# registered (`make enable` walks the demo through it); `make serve` runs the standalone service
+# instead (`make enable-service`); `make test` provisions the bench and runs every suite.
+.PHONY: run serve enable enable-service test test-unit test-integration provision build plugin lint typecheck bench clean
 
 run:
+	bash scripts/dev-plugin.sh
+
+serve:
 	bash scripts/dev-run.sh
 
 provision:
@@ -38,6 +42,9 @@ clean:
 	rm -rf dist .cache/vitest-results.json
 
 enable:
+	bash scripts/enable-plugin.sh
+
+enable-service:
 	bash scripts/enable.sh
 
 # Six benchmarks, each a ratio against a baseline measured in the same run (~5-8 min on 2 cores);
