@@ -47,7 +47,7 @@ enable:
 enable-service:
 	bash scripts/enable.sh
 
-# Six benchmarks, each a ratio against a baseline measured in the same run (~5-8 min on 2 cores);
+# Seven benchmarks, each a ratio against a baseline measured in the same run (~5-8 min on 2 cores);
 # writes BENCHMARKS.md and bench-results/latest.json. Subset: npx tsx bench/run.ts --only 2,3
 bench:
 	bash scripts/provision.sh

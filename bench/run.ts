@@ -1,5 +1,5 @@
 /**
- * `make bench`: runs the six benchmarks in order, each against a baseline measured in the same run,
+ * `make bench`: runs the seven benchmarks in order, each against a baseline measured in the same run,
  * and writes BENCHMARKS.md and bench-results/latest.json. Repetition counts are chosen so the whole
  * run stays under ~10 minutes on a 2-core machine (benchmark 6 alone needs ~2.5 minutes of wall
  * time to cover a full 60 s poll period after settling).
@@ -19,6 +19,7 @@ import { benchIncrementalPoll } from './b3-incremental-poll.js';
 import { benchSignatures } from './b4-signatures.js';
 import { benchWebhookReceiver } from './b5-webhook-receiver.js';
 import { benchMemory } from './b6-memory.js';
+import { benchPlugin } from './b7-plugin.js';
 import { describeMachine } from './lib/machine.js';
 import { writeReports, type BenchResult } from './lib/report.js';
 import { generateRepo, type GeneratedRepo } from './lib/repo.js';
@@ -30,7 +31,7 @@ interface Args {
 
 function parseArgs(argv: readonly string[]): Args {
   const i = argv.indexOf('--only');
-  const list = i >= 0 ? (argv[i + 1] ?? '') : '1,2,3,4,5,6';
+  const list = i >= 0 ? (argv[i + 1] ?? '') : '1,2,3,4,5,6,7';
   return { only: new Set(list.split(',').map((s) => s.trim())), quick: argv.includes('--quick') };
 }
 
@@ -68,8 +69,9 @@ async function main(): Promise<void> {
   await step('4', () => benchSignatures(q ? 30 : 300, q ? 5 : 40));
   await step('5', () => benchWebhookReceiver(image, q ? 3 : 10, 10));
   await step('6', () => benchMemory(image, q ? 5 : 70, q ? 10 : 60));
+  await step('7', () => benchPlugin(image, q ? 50 : 500, q ? 3 : 10));
 
-  const complete = args.only.size === 6 && !q;
+  const complete = args.only.size === 7 && !q;
   if (complete) {
     await writeReports(ROOT, machine, results);
     process.stderr.write('wrote BENCHMARKS.md and bench-results/latest.json\n');
