@@ -39,13 +39,19 @@ function loader(version: string, bundle: string): string {
   ].join('\n');
 }
 
-/** Build the executable at `outfile`; returns its SHA-256 (hex). */
-export async function buildPlugin(outfile: string = PLUGIN_EXECUTABLE): Promise<string> {
+/**
+ * Build the executable at `outfile` from `entry` (default src/plugin/main.ts; tests build probe
+ * plugins from their own entries the same way); returns its SHA-256 (hex).
+ */
+export async function buildPlugin(
+  outfile: string = PLUGIN_EXECUTABLE,
+  entry: string = join(ROOT, 'src', 'plugin', 'main.ts'),
+): Promise<string> {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   mkdirSync(dirname(outfile), { recursive: true });
   const result = await build({
     write: false,
-    entryPoints: [join(ROOT, 'src', 'plugin', 'main.ts')],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
@@ -54,13 +60,12 @@ export async function buildPlugin(outfile: string = PLUGIN_EXECUTABLE): Promise<
     // dockerode → ssh2 and cpu-features try optional native addons inside try/catch; left out,
     // they fail to load and the pure-JS paths run (the runner talks to a unix socket, not SSH).
     external: ['*.node'],
-    // node-cron reads import.meta.url at load time, which a CommonJS bundle lacks: give it the
-    // executable's own URL (its forked daemon is never used).
     define: {
       FLANT_GITOPS_VERSION: JSON.stringify(pkg.version),
-      'import.meta.url': '__flantGitopsUrl',
+      // ES modules among the dependencies (openpgp, node-cron) read import.meta.url.
+      'import.meta.url': '__import_meta_url',
     },
-    banner: { js: 'var __flantGitopsUrl = require("node:url").pathToFileURL(__filename).href;' },
+    banner: { js: "var __import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
     legalComments: 'none',
     minifyWhitespace: true,
     minifySyntax: true,
@@ -79,7 +84,11 @@ if (invokedDirectly) {
   const out = process.argv[2] ? resolve(process.argv[2]) : PLUGIN_EXECUTABLE;
   buildPlugin(out).then(
     (sha) => {
+      const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+        version: string;
+      };
       console.log(`${out}`);
+      console.log(`version v${version}`);
       console.log(`sha256 ${sha}`);
     },
     (e: unknown) => {

@@ -8,7 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { createDispatcher } from '../api/dispatch.js';
 import { apiPaths, createPathFinder } from '../api/paths.js';
-import type { ApiServices } from '../api/types.js';
+import type { ApiServices, PathDescriptor } from '../api/types.js';
 import { StorageKeys } from '../config/stored.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging.js';
@@ -40,6 +40,8 @@ export interface BackendDeps {
   readonly apiServices: () => Omit<ApiServices, 'pipeline'>;
   readonly background?: BackgroundFactory;
   readonly now?: () => Date;
+  /** The path descriptors served (default: apiPaths, the same list the HTTP service serves). */
+  readonly paths?: readonly PathDescriptor[];
 }
 
 /** The gRPC implementations to register, and a hook to stop background work on shutdown. */
@@ -94,8 +96,8 @@ function unary<Req, Res>(
 /** Build the backend service over `deps`. */
 export function createBackend(deps: BackendDeps): Backend {
   const log = deps.logger.child({ component: 'backend' });
-  const dispatch = createDispatcher(apiPaths);
-  const find = createPathFinder(apiPaths);
+  const dispatch = createDispatcher(deps.paths ?? apiPaths);
+  const find = createPathFinder(deps.paths ?? apiPaths);
   const now = deps.now ?? (() => new Date());
   let store: Store | undefined;
   let config: Readonly<Record<string, string>> = {};

@@ -11,7 +11,6 @@
  * CANCELED; the commit stays unrecorded and runs again later) and waits a bounded time.
  */
 import { StorageKeys } from '../config/stored.js';
-import { AppError } from '../errors.js';
 import { composeMount, createSharedAdapters } from '../mount-composition.js';
 import type { PipelineControl } from '../pipeline/control.js';
 import type { MountRuntime } from '../pipeline/mount-runtime.js';
@@ -48,9 +47,6 @@ interface Running {
   readonly listener: WebhookListener | undefined;
 }
 
-const notStarted = (): AppError =>
-  new AppError('NOT_CONFIGURED', 'the plugin has not started its pipeline (Initialize pending)');
-
 /**
  * A store that tells the webhook listener when the API writes a webhook or the configuration,
  * so a new endpoint answers at once (the API writes through the backend, not through us).
@@ -75,8 +71,15 @@ function observed(store: Store, changed: () => void): Store {
   };
 }
 
-async function startRunning(ctx: BackgroundContext, deps: PluginBackgroundDeps): Promise<Running> {
+async function startRunning(
+  ctx: BackgroundContext,
+  deps: PluginBackgroundDeps,
+): Promise<Running | undefined> {
   const settings = readPluginSettings(deps.argv, deps.env, ctx.config);
+  if (settings.pipeline === 'off') {
+    ctx.logger.info({ pid: process.pid }, 'pipeline off: serving the API only');
+    return undefined;
+  }
   const lane = await loadOrCreateMountId(ctx.store);
   const dirs = await prepareWorkDirs(ctx.dataDir, lane);
   // The runtime and the webhook directory expect the service's whole store; the lane is its
@@ -127,21 +130,22 @@ async function startRunning(ctx: BackgroundContext, deps: PluginBackgroundDeps):
 export function createPluginBackground(deps: PluginBackgroundDeps): BackgroundFactory {
   return (ctx: BackgroundContext): BackgroundWork => {
     let running: Running | undefined;
-    const need = (): Running => {
-      if (!running) throw notStarted();
-      return running;
-    };
     // The API passes the mount path it saw; this process has one mount, known here as the lane.
-    const pipeline: PipelineControl = {
-      requestPoll: (_mount, reason) => need().scheduler.requestPoll(need().lane, reason),
-      nextPollAt: () => (running ? running.scheduler.nextPollAt(running.lane) : undefined),
-      cancelTask: async (_mount, uuid) => need().runtime.cancelTask(uuid),
-    };
+    const control = (r: Running): PipelineControl => ({
+      requestPoll: (_mount, reason) => r.scheduler.requestPoll(r.lane, reason),
+      nextPollAt: () => r.scheduler.nextPollAt(r.lane),
+      cancelTask: async (_mount, uuid) => r.runtime.cancelTask(uuid),
+    });
+    let pipeline: PipelineControl | undefined;
     return {
-      pipeline,
+      // Absent until started (or with the pipeline off): the backend then answers a clear 400.
+      get pipeline() {
+        return pipeline;
+      },
       apiStore: observed(ctx.store, () => running?.listener?.invalidate()),
       async start() {
         running = await startRunning(ctx, deps);
+        pipeline = running ? control(running) : undefined;
       },
       periodic() {
         // The rollback tick (once a minute) backs up the scheduler's own ticker; never awaited.
@@ -150,6 +154,7 @@ export function createPluginBackground(deps: PluginBackgroundDeps): BackgroundFa
       async stop() {
         const r = running;
         running = undefined;
+        pipeline = undefined;
         if (!r) return;
         const aborted = r.runtime.abort(STOP_REASON);
         const budget = new Promise<void>((resolve) =>

@@ -33,7 +33,7 @@ export interface BackgroundWork {
   /** The rollback tick, about once a minute: start what is due and return at once. */
   periodic?(): void;
   /** The pipeline the API paths use for poll, next-poll times and task cancel. */
-  readonly pipeline?: PipelineControl;
+  readonly pipeline?: PipelineControl | undefined;
   /** The store the API paths use instead of the mount's, when the work watches their writes. */
   readonly apiStore?: Store;
   /** Stop everything (Cleanup: unmount, reload, seal). Bounded: the host waits, then kills. */

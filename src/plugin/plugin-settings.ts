@@ -12,6 +12,11 @@ import { AppError } from '../errors.js';
 
 /** The validated settings. */
 export interface PluginSettings {
+  /**
+   * `off`: serve the API only — no scheduler, runs or webhooks (a standby, or API-only tests
+   * whose configurations name hosts that must never be contacted). Default `on`.
+   */
+  readonly pipeline: 'on' | 'off';
   /** Where the webhook listener binds; undefined: no listener (polls only). */
   readonly webhookListen: { readonly host: string; readonly port: number } | undefined;
   readonly tickSeconds: number;
@@ -21,6 +26,7 @@ export interface PluginSettings {
 
 const shape = ServiceConfig.shape;
 const PluginSettingsSchema = z.strictObject({
+  pipeline: z.enum(['on', 'off'], { error: 'must be on or off' }),
   webhookListen: shape.listen.optional(),
   tickSeconds: shape.tickSeconds,
   containerNetwork: shape.containerNetwork,
@@ -29,6 +35,7 @@ const PluginSettingsSchema = z.strictObject({
 
 /** Where each setting is read from, for error messages and the README. */
 export const PLUGIN_SETTING_SOURCES = {
+  pipeline: '--pipeline / FLANT_GITOPS_PIPELINE',
   webhookListen:
     'mount option webhook_listen, or --webhook-listen / FLANT_GITOPS_WEBHOOK_LISTEN (HOST:PORT)',
   tickSeconds: '--tick-seconds / FLANT_GITOPS_TICK_SECONDS',
@@ -61,6 +68,7 @@ export function readPluginSettings(
   const listen =
     mountOptions['webhook_listen'] || pick('webhook-listen', 'FLANT_GITOPS_WEBHOOK_LISTEN');
   const raw = {
+    pipeline: pick('pipeline', 'FLANT_GITOPS_PIPELINE') ?? 'on',
     ...(listen ? { webhookListen: listen } : {}),
     tickSeconds: pick('tick-seconds', 'FLANT_GITOPS_TICK_SECONDS') ?? '5',
     containerNetwork: pick('container-network', 'FLANT_GITOPS_CONTAINER_NETWORK') ?? 'bridge',
@@ -76,6 +84,7 @@ export function readPluginSettings(
   }
   const s = parsed.data;
   return Object.freeze({
+    pipeline: s.pipeline,
     webhookListen: s.webhookListen,
     tickSeconds: s.tickSeconds,
     containerNetwork: s.containerNetwork,

@@ -27,6 +27,8 @@ export interface ServeOptions {
   readonly dataDir: string;
   readonly apiServices: BackendDeps['apiServices'];
   readonly background?: BackgroundFactory;
+  /** Paths to serve instead of apiPaths (test probes only). */
+  readonly paths?: BackendDeps['paths'];
   /** Writes to stdout (the handshake and the protocol refusal). */
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
@@ -91,6 +93,7 @@ export async function servePlugin(opts: ServeOptions): Promise<void> {
     dataDir: opts.dataDir,
     apiServices: opts.apiServices,
     ...(opts.background ? { background: opts.background } : {}),
+    ...(opts.paths ? { paths: opts.paths } : {}),
   });
 
   server.addService(protocol.backend, backend.backend);

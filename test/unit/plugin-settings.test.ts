@@ -8,6 +8,7 @@ import { argValue, readPluginSettings } from '../../src/plugin/plugin-settings.j
 describe('plugin settings', () => {
   it('defaults: no webhook listener, 5 s tick, bridge network, the usual Docker socket', () => {
     expect(readPluginSettings([], {}, {})).toEqual({
+      pipeline: 'on',
       webhookListen: undefined,
       tickSeconds: 5,
       containerNetwork: 'bridge',
@@ -54,6 +55,7 @@ describe('plugin settings', () => {
 
   it.each([
     [{ webhook_listen: 'localhost' }, {}, /webhook_listen.*must be HOST:PORT/],
+    [{}, { FLANT_GITOPS_PIPELINE: 'paused' }, /FLANT_GITOPS_PIPELINE: must be on or off/],
     [{}, { FLANT_GITOPS_TICK_SECONDS: '0' }, /FLANT_GITOPS_TICK_SECONDS: must be at least 1/],
     [
       {},
