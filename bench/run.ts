@@ -24,6 +24,7 @@ import { benchWebhookReceiver } from './b5-webhook-receiver.js';
 import { benchMemory } from './b6-memory.js';
 import { benchApprovalLatency } from './b7-approval-latency.js';
 import { benchImage } from './b8-image.js';
+import { benchPlugin } from './b9-plugin.js';
 import { describeMachine } from './lib/machine.js';
 import { mergeReports, writeReports, type BenchResult } from './lib/report.js';
 import { generateRepo, type GeneratedRepo } from './lib/repo.js';
@@ -34,7 +35,7 @@ interface Args {
   readonly merge: boolean;
 }
 
-const ALL = ['1', '2', '3', '4', '5', '6', '7', '8'];
+const ALL = ['1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 function parseArgs(argv: readonly string[]): Args {
   const i = argv.indexOf('--only');
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
   await step('6', () => benchMemory(image, q ? 5 : 70, q ? 10 : 60));
   await step('7', () => benchApprovalLatency(image, q ? 3 : 20));
   await step('8', () => benchImage());
+  await step('9', () => benchPlugin(image, q ? 50 : 500, q ? 3 : 10));
 
   const complete = args.only.size === ALL.length && !q;
   if (complete) {

@@ -57,9 +57,12 @@ export async function buildPlugin(
     platform: 'node',
     target: 'node20',
     format: 'cjs',
+    // dockerode → ssh2 and cpu-features try optional native addons inside try/catch; left out,
+    // they fail to load and the pure-JS paths run (the runner talks to a unix socket, not SSH).
+    external: ['*.node'],
     define: {
       FLANT_GITOPS_VERSION: JSON.stringify(pkg.version),
-      // ES modules among the dependencies (openpgp) call createRequire(import.meta.url).
+      // ES modules among the dependencies (openpgp, node-cron) read import.meta.url.
       'import.meta.url': '__import_meta_url',
     },
     banner: { js: "var __import_meta_url = require('node:url').pathToFileURL(__filename).href;" },

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# `make enable`: the original plugin's `make enable`, complete. Against a service started with
-# `make` (and its OpenBao dev server) — or, as `make enable-compose` (FLANT_GITOPS_STACK=compose),
-# against the docker-compose.yml stack — it:
+# The original plugin's `make enable`, complete. Against the standalone service started with
+# `make serve` (`make enable-service`), through OpenBao to the plugin started with `make`
+# (`make enable` runs scripts/enable-plugin.sh, which enables the mount and then this), or, as
+# `make enable-compose` (FLANT_GITOPS_STACK=compose), against the docker-compose.yml stack, it:
 #   1. enables AppRole in OpenBao, writes a policy, a role and a demo KV secret;
 #   2. writes configure_vault_access with a freshly minted role id and secret id;
 #   3. creates a local demo repository whose commit is signed by a freshly generated demo key;
 #   4. writes configure, a vault request, the trusted key and a webhook endpoint;
-#   5. prints the webhook URL, requests a poll and follows the task log: the demo container
-#      unwraps its token and prints the secret.
+#   5. prints the webhook URL, sends it a signed delivery, requests a poll and follows the task
+#      log: the demo container unwraps its token and prints the secret.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -37,7 +38,7 @@ if [ "${FLANT_GITOPS_STACK:-dev}" = compose ]; then
 else
   DEV=${FLANT_GITOPS_DEV_DIR:-$ROOT/.cache/dev}
   [ -f "$DEV/env" ] || {
-    echo "enable: no service found: start it with 'make' (writes $DEV/env), or start the compose stack and run 'make enable-compose'" >&2
+    echo "enable: nothing to enable found: start the plugin with 'make' or the service with 'make serve' (either writes $DEV/env), or start the compose stack and run 'make enable-compose'" >&2
     exit 1
   }
   # shellcheck disable=SC1091
@@ -45,6 +46,8 @@ else
   TARGET_VAULT_ADDR=${TARGET_VAULT_ADDR:-$OPENBAO_ADDR}
 fi
 mkdir -p "$DEV"
+# The plugin's webhooks arrive on its own listener, not on OpenBao's address.
+WEBHOOK_ADDR=${WEBHOOK_ADDR:-$SERVICE_ADDR}
 MOUNT=${MOUNT:-flant_gitops}
 BAO=$ROOT/.cache/bin/bao
 IMAGE=$(cat "$ROOT/.cache/test-image.id")
@@ -105,9 +108,22 @@ svc write "$MOUNT/configure" git_repo_url="file://$REPO" git_branch_name=main gi
   required_number_of_verified_signatures_on_commit=1 docker_image="$IMAGE" commands=./deploy.sh
 [ -f "$DEV/webhook.key" ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DEV/webhook.key"
 svc write "$MOUNT/configure/webhook/demo" source=generic secret=@"$DEV/webhook.key" >/dev/null
-echo "webhook URL: $SERVICE_ADDR/hook/$(sha256sum "$DEV/webhook.key" | cut -d' ' -f1)"
+HOOK_URL=$WEBHOOK_ADDR/hook/$(sha256sum "$DEV/webhook.key" | cut -d' ' -f1)
+echo "webhook URL: $HOOK_URL"
 echo "  (sign deliveries with: X-Signature: sha256=<hex HMAC-SHA256 of the body with the key>)"
 svc read "$MOUNT/configure"
+
+step "a signed webhook delivery (asks for an early poll)"
+HOOK_URL=$HOOK_URL HOOK_KEY_FILE=$DEV/webhook.key SHA=$SHA node -e '
+  const { createHmac } = require("node:crypto");
+  const key = require("node:fs").readFileSync(process.env.HOOK_KEY_FILE, "utf8");
+  const body = JSON.stringify({ ref: "refs/heads/main", after: process.env.SHA });
+  const sig = createHmac("sha256", key).update(body).digest("hex");
+  fetch(process.env.HOOK_URL, { method: "POST", body,
+    headers: { "content-type": "application/json", "x-signature": `sha256=${sig}` } })
+    .then(async (r) => { console.log(`webhook: HTTP ${r.status} ${await r.text()}`);
+      if (r.status !== 202) process.exit(1); },
+      (e) => { console.error(`webhook: ${e.cause?.message ?? e.message}`); process.exit(1); });'
 
 step "poll and follow the task"
 svc write -f "$MOUNT/poll" >/dev/null

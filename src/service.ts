@@ -12,7 +12,6 @@ import type { ApiServices } from './api/types.js';
 import { assertWritableDir, dataLayout, loadOrCreateInstanceId } from './config/data-layout.js';
 import { createSettingsEvents } from './config/settings-events.js';
 import type { ServiceConfig } from './config/service-config.js';
-import { SimpleGitMirrorFactory } from './git/index.js';
 import {
   createDelegatedAuthorizer,
   createRootTokenAuthorizer,
@@ -21,27 +20,16 @@ import {
 } from './http/auth.js';
 import type { Logger } from './logging.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import {
-  collectAtScrape,
-  createReadiness,
-  instrumentMirrors,
-  instrumentReceiver,
-  instrumentRunner,
-  instrumentRuntime,
-  instrumentSignaturePolicy,
-  instrumentVaultAccess,
-} from './metrics-wiring.js';
+import { collectAtScrape, createReadiness, instrumentReceiver } from './metrics-wiring.js';
+import { composeMount, createSharedAdapters } from './mount-composition.js';
 import { createPipelineControl } from './pipeline/control.js';
-import { createMountRuntime, type MountRuntime } from './pipeline/mount-runtime.js';
-import { pipelineSignaturePolicy } from './pipeline/signature-policy.js';
-import { createOpenPgpKeyInspector, createOpenPgpVerifier } from './pgp/openpgp.js';
-import { createDockerRunner } from './runner/docker.js';
+import type { MountRuntime } from './pipeline/mount-runtime.js';
+import { createOpenPgpKeyInspector } from './pgp/openpgp.js';
 import { createCronTicker, everySeconds } from './scheduler/cron-ticker.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { createReplicaCoordinator, type ReplicaCoordinator } from './replicas/coordinator.js';
 import { openConfiguredStore } from './storage/open.js';
 import type { Store } from './storage/store.js';
-import { createVaultAccessService } from './vault/access.js';
 import { createDeliveryDeduper } from './webhook/dedupe.js';
 import { createEndpointDirectory } from './webhook/endpoints.js';
 import { loadFluxRecvEndpoints } from './webhook/flux-recv.js';
@@ -102,38 +90,31 @@ export async function startService(
   });
 
   const keyInspector = createOpenPgpKeyInspector();
-  const verifier = createOpenPgpVerifier();
-  const mirrors = new SimpleGitMirrorFactory({
-    safeDirectories: cfg.gitSafeDirectories,
-    configFile: join(cfg.dataDir, 'gitconfig'),
+  const adapters = createSharedAdapters({
+    logger,
+    dockerSocket: cfg.dockerSocket,
+    gitSafeDirectories: cfg.gitSafeDirectories,
+    gitConfigFile: join(cfg.dataDir, 'gitconfig'),
   });
-  const runner = createDockerRunner({ logger, socketPath: cfg.dockerSocket });
+  const { runner } = adapters;
 
   const runtimes = new Map<string, MountRuntime>();
   const services = new Map<string, ApiServices>();
   for (const mount of cfg.mounts) {
     // Metrics are decorators at our interfaces, one set per mount (see metrics-wiring.ts).
-    const vaultAccess = instrumentVaultAccess(
-      createVaultAccessService({ logger: logger.child({ mount }) }),
-      metrics,
-      mount,
-    );
-    const runtime = createMountRuntime({
+    const { runtime, vaultAccess } = composeMount({
       mount,
       store,
-      mirrors: instrumentMirrors(mirrors, metrics, mount),
+      adapters,
       mirrorRoot: layout.mirrors,
-      verifier,
-      checkSignatures: instrumentSignaturePolicy(pipelineSignaturePolicy, metrics, mount),
-      vaultAccess,
-      runner: instrumentRunner(runner, metrics, mount),
-      logger,
       tempRoot: layout.runs,
       networkMode: cfg.containerNetwork,
       instanceId,
       settingsEvents,
+      logger,
+      metrics,
     });
-    runtimes.set(mount, instrumentRuntime(runtime, metrics));
+    runtimes.set(mount, runtime);
     services.set(mount, { keyInspector, vaultAccess, settingsEvents });
   }
 

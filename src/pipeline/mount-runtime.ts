@@ -55,6 +55,8 @@ export interface MountRuntimeOptions {
   readonly logFlushMs?: number;
   /** Where the runtime's own settings writes (vault access rotation) are announced. */
   readonly settingsEvents?: SettingsEvents;
+  /** Reason written on tasks a previous process left (default "service restarted"). */
+  readonly restartReason?: string;
 }
 
 /** One mount's runtime: a scheduler target plus the task operations the API needs. */
@@ -68,6 +70,8 @@ export interface MountRuntime extends PollTarget {
   /** Call once at start-up: cancels tasks a previous process left and sweeps its containers. */
   start(): Promise<void>;
   cancelTask(uuid: string): Promise<StoredTask>;
+  /** Abort the running task (the process is stopping); its run kills its container. */
+  abort(reason: string): number;
 }
 
 async function gitAuth(settings: MountSettings): Promise<GitAuth> {
@@ -185,7 +189,7 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     store,
     tasks,
     async start() {
-      await tasks.recover();
+      await tasks.recover(opts.restartReason);
       try {
         const removed = await opts.runner.sweep(runLabels(opts.instanceId ?? 'default', mount));
         if (removed > 0) logger.info({ removed }, 'leftover containers removed');
@@ -194,6 +198,7 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
       }
     },
     cancelTask: (uuid) => tasks.cancel(uuid),
+    abort: (reason) => tasks.abortRunning(reason),
     async pollPeriodSeconds() {
       return (await settings.configuration.get())?.git_poll_period;
     },

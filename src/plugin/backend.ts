@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createDispatcher } from '../api/dispatch.js';
 import { apiPaths, createPathFinder } from '../api/paths.js';
 import type { ApiServices, PathDescriptor } from '../api/types.js';
+import { createSettingsEvents } from '../config/settings-events.js';
 import { StorageKeys } from '../config/stored.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging.js';
@@ -98,6 +99,8 @@ export function createBackend(deps: BackendDeps): Backend {
   const log = deps.logger.child({ component: 'backend' });
   const dispatch = createDispatcher(deps.paths ?? apiPaths);
   const find = createPathFinder(deps.paths ?? apiPaths);
+  // Settings writes through the API are announced here; the webhook listener's index listens.
+  const settingsEvents = createSettingsEvents();
   const now = deps.now ?? (() => new Date());
   let store: Store | undefined;
   let config: Readonly<Record<string, string>> = {};
@@ -140,7 +143,7 @@ export function createBackend(deps: BackendDeps): Backend {
       logger: log,
       context: {
         store,
-        services: { ...services, pipeline: work?.pipeline ?? pipelineNotRunning },
+        services: { ...services, settingsEvents, pipeline: work?.pipeline ?? pipelineNotRunning },
         logger: log,
         now,
       },
@@ -157,12 +160,17 @@ export function createBackend(deps: BackendDeps): Backend {
         logger: deps.logger,
         dataDir: deps.dataDir,
         config,
+        settingsEvents,
       });
       await work.start();
       return {};
     } catch (e) {
       log.error({ error: e instanceof Error ? e.message : String(e) }, 'background start failed');
-      return { err: { err_type: 2, err_msg: 'flant_gitops: background work failed to start' } };
+      // A setting of ours (webhook address, tick) is named; anything else stays generic.
+      const why = e instanceof AppError && e.code === 'INVALID_INPUT' ? `: ${e.message}` : '';
+      return {
+        err: { err_type: 2, err_msg: `flant_gitops: background work failed to start${why}` },
+      };
     }
   }
 

@@ -5,6 +5,7 @@
  * in Initialize — never in Setup, never at process start — and must stop in Cleanup. The backend
  * calls these hooks at exactly those points; the plugin core itself starts nothing.
  */
+import type { SettingsEvents } from '../config/settings-events.js';
 import type { Logger } from '../logging.js';
 import type { PipelineControl } from '../pipeline/control.js';
 import type { Store } from '../storage/store.js';
@@ -22,6 +23,8 @@ export interface BackgroundContext {
   readonly logger: Logger;
   /** A local work dir for git mirrors and run dirs (no secrets; rebuilt when missing). */
   readonly dataDir: string;
+  /** Where the API paths announce settings writes (the webhook index listens). */
+  readonly settingsEvents: SettingsEvents;
   /** The plugin's Setup config (plugin_name, plugin_version, mount options). */
   readonly config: Readonly<Record<string, string>>;
 }
@@ -33,7 +36,7 @@ export interface BackgroundWork {
   /** The rollback tick, about once a minute: start what is due and return at once. */
   periodic?(): void;
   /** The pipeline the API paths use for poll, next-poll times and task cancel. */
-  readonly pipeline?: PipelineControl;
+  readonly pipeline?: PipelineControl | undefined;
   /** Stop everything (Cleanup: unmount, reload, seal). Bounded: the host waits, then kills. */
   stop(): Promise<void>;
 }

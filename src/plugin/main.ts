@@ -9,12 +9,17 @@
  *   FLANT_GITOPS_PLUGIN_LOG_LEVEL   debug | info (default) | warn | error
  *   FLANT_GITOPS_PLUGIN_LOG_FILE    also append every log line to this file (development:
  *                                   OpenBao hides a plugin's stderr during registration probes)
+ *   FLANT_GITOPS_WEBHOOK_LISTEN     HOST:PORT of the webhook listener (or --webhook-listen=, or
+ *                                   the mount option webhook_listen, which wins); none: no hooks
+ *   FLANT_GITOPS_TICK_SECONDS, FLANT_GITOPS_CONTAINER_NETWORK, FLANT_GITOPS_DOCKER_SOCKET
+ *                                   as for `flant-gitops serve` (each also as --flag=value)
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LogLevel } from '../logging.js';
 import { createOpenPgpKeyInspector } from '../pgp/openpgp.js';
 import { createVaultAccessService } from '../vault/access.js';
+import { createPluginBackground } from './background-work.js';
 import { createHclogLogger, fileSink, stderrSink, type LineSink } from './hclog.js';
 import { servePlugin } from './runtime.js';
 import { pluginVersion } from './version.js';
@@ -42,17 +47,18 @@ function main(): void {
     level: (LEVELS.has(level) ? level : 'info') as LogLevel,
   });
   const keyInspector = createOpenPgpKeyInspector();
+  // One process serves one mount: its API paths and its pipeline share one Vault access service.
+  const vaultAccess = createVaultAccessService({
+    logger: logger.child({ component: 'vault-access' }),
+  });
+  const argv = process.argv.slice(2);
   servePlugin({
     env,
     logger,
     version: pluginVersion(),
-    dataDir: dataDirFrom(process.argv.slice(2), env),
-    apiServices: () => ({
-      keyInspector,
-      vaultAccess: createVaultAccessService({
-        logger: logger.child({ component: 'vault-access' }),
-      }),
-    }),
+    dataDir: dataDirFrom(argv, env),
+    apiServices: () => ({ keyInspector, vaultAccess }),
+    background: createPluginBackground({ vaultAccess, argv, env }),
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     exit: (code) => process.exit(code),

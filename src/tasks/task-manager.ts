@@ -56,8 +56,11 @@ export interface TaskOutcome {
 
 /** The task manager of one mount. */
 export interface TaskManager {
-  /** Cancel tasks left QUEUED or RUNNING by a previous process; returns how many. */
-  recover(): Promise<number>;
+  /**
+   * Cancel tasks left QUEUED or RUNNING by a previous process; returns how many. `reason` says
+   * which process restarted (default "service restarted"; the plugin says "plugin restarted").
+   */
+  recover(reason?: string): Promise<number>;
   /** Queue a task, or return undefined when one is already queued or running. */
   enqueue(trigger: string): Promise<StoredTask | undefined>;
   /** Mark a queued task RUNNING; throws TASK_CANCELED when it was canceled while queued. */
@@ -66,6 +69,12 @@ export interface TaskManager {
   finish(uuid: string, outcome: TaskOutcome): Promise<StoredTask>;
   /** Cancel a queued or running task (a finished one is left as it is); NOT_FOUND when missing. */
   cancel(uuid: string): Promise<StoredTask>;
+  /**
+   * Abort every running task of this process with TASK_CANCELED and `reason` (the process is
+   * stopping: unmount, reload, seal); their runs kill their containers and finish as CANCELED.
+   * Returns how many were running.
+   */
+  abortRunning(reason: string): number;
   /** The mount's task settings (defaults when never written). */
   configuration(): Promise<TaskSettings>;
 }
@@ -103,14 +112,14 @@ export function createTaskManager(opts: TaskManagerOptions): TaskManager {
   };
 
   return {
-    async recover() {
+    async recover(reason = 'service restarted') {
       let count = 0;
       for (const t of await listTasks(store)) {
         if (isCompleted(t.status) || active.has(t.uuid)) continue;
         await update(t.uuid, (c) => ({
           ...c,
           status: 'CANCELED',
-          reason: 'service restarted',
+          reason,
           reason_code: 'SERVICE_RESTARTED',
           modified: now().toISOString(),
         }));
@@ -214,6 +223,14 @@ export function createTaskManager(opts: TaskManagerOptions): TaskManager {
             }
           : t,
       );
+    },
+
+    abortRunning(reason) {
+      for (const [uuid, a] of active) {
+        logger.info({ task: uuid, reason }, 'task aborted: the process is stopping');
+        a.controller.abort(new AppError('TASK_CANCELED', reason));
+      }
+      return active.size;
     },
 
     configuration: () => settings.effectiveTaskSettings(),

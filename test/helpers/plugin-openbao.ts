@@ -59,6 +59,9 @@ export async function startPluginOpenBao(
       FLANT_GITOPS_DATA_DIR: dataDir,
       FLANT_GITOPS_PLUGIN_LOG_FILE: pluginLogFile,
       FLANT_GITOPS_PLUGIN_LOG_LEVEL: 'debug',
+      // API suites only: their configurations name hosts (git.example.com, registry.example.com)
+      // that a running pipeline would try to reach. The pipeline's own suites run it on.
+      FLANT_GITOPS_PIPELINE: 'off',
     },
     logFile,
   });
