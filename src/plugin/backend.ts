@@ -18,12 +18,13 @@ import { openEntryStore } from '../storage/entry-store.js';
 import type { Store } from '../storage/store.js';
 import type { BackgroundFactory, BackgroundWork } from './background.js';
 import type { Broker } from './broker.js';
-import type {
-  HandleExistenceCheckReply,
-  HandleRequestArgs,
-  HandleRequestReply,
-  SetupArgs,
-  SpecialPaths,
+import {
+  ErrType,
+  type HandleExistenceCheckReply,
+  type HandleRequestArgs,
+  type HandleRequestReply,
+  type SetupArgs,
+  type SpecialPaths,
 } from './messages.js';
 import { clientFor, type ProtocolServices } from './proto.js';
 import { handlePbRequest, mountName } from './request.js';
@@ -132,10 +133,12 @@ export function createBackend(deps: BackendDeps): Backend {
 
   async function handleRequest(args: HandleRequestArgs): Promise<HandleRequestReply> {
     const req = args.request;
-    if (!req) return { err: { err_type: 4, err_msg: 'no request' } };
+    if (!req) return { err: { err_type: ErrType.badRequest, err_msg: 'no request' } };
     if (req.mount_point !== '') mount = mountName(req);
     if (!store || !services) {
-      return { err: { err_type: 3, err_msg: 'the plugin is not set up', err_code: '503' } };
+      return {
+        err: { err_type: ErrType.coded, err_msg: 'the plugin is not set up', err_code: '503' },
+      };
     }
     return handlePbRequest(req, {
       dispatch,
@@ -169,7 +172,10 @@ export function createBackend(deps: BackendDeps): Backend {
       // A setting of ours (webhook address, tick) is named; anything else stays generic.
       const why = e instanceof AppError && e.code === 'INVALID_INPUT' ? `: ${e.message}` : '';
       return {
-        err: { err_type: 2, err_msg: `flant_gitops: background work failed to start${why}` },
+        err: {
+          err_type: ErrType.internal,
+          err_msg: `flant_gitops: background work failed to start${why}`,
+        },
       };
     }
   }
