@@ -1,12 +1,12 @@
 /**
  * Benchmark 1: push → first command running, through a webhook. The service runs in-process as
- * main.ts composes it; each repetition pushes a signed commit to a local bare repository, then
+ * src/service.ts composes it; each repetition pushes a signed commit to a local bare repository, then
  * sends a signed `generic` delivery, and the clock stops when the container's command (busybox
  * wget) hits a loopback marker server. The floor, measured in the same run, is what any tool must
  * do at least: `git ls-remote` + `git fetch` of the new commit into a mirror + `docker run` of the
  * same image doing the same wget.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +14,9 @@ import { performance } from 'node:perf_hooks';
 import { commitFile, createRepoPair, push } from '../test/helpers/git-repo.js';
 import { createGpgHome, exportPublicKey, generateKey } from '../test/helpers/gpg.js';
 import { waitFor } from '../test/helpers/net.js';
+import { createPushFloor, untilMarker } from './lib/floor.js';
+import { hmacSignature, postDelivery } from './lib/hooks.js';
 import { startMarker } from './lib/marker.js';
-import { git, run } from './lib/proc.js';
 import { lowerIsBetter, type BenchResult } from './lib/report.js';
 import { startBenchService } from './lib/service.js';
 import { summarize } from './lib/stats.js';
@@ -61,16 +62,13 @@ export async function benchPushLatency(image: string, reps: number): Promise<Ben
 
     const deliver = async (tip: string): Promise<number> => {
       const body = JSON.stringify({ ref: 'refs/heads/main', after: tip });
-      const sig = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-      const hit = marker.next();
-      const t0 = performance.now();
-      const res = await fetch(`${svc.addr}${hookPath}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-signature': sig },
-        body,
-      });
-      if (res.status !== 202) throw new Error(`benchmark 1: webhook answered ${res.status}`);
-      const t = (await hit) - t0;
+      const headers = {
+        'content-type': 'application/json',
+        'x-signature': hmacSignature(secret, body),
+      };
+      const t = await untilMarker(marker, () =>
+        postDelivery(`${svc.addr}${hookPath}`, headers, body),
+      );
       await waitFor(
         'the run to record the tip',
         async () => (await lastCommit()) === tip,
@@ -80,34 +78,13 @@ export async function benchPushLatency(image: string, reps: number): Promise<Ben
       return t;
     };
 
-    const mirror = join(scratch, 'floor.git');
-    await run('git', ['clone', '--quiet', '--mirror', `file://${repo.origin}`, mirror]);
-    const floor = async (): Promise<number> => {
-      const hit = marker.next();
-      const t0 = performance.now();
-      await git(mirror, ['ls-remote', `file://${repo.origin}`, 'refs/heads/main']);
-      await git(mirror, ['fetch', '--quiet']);
-      await run('docker', [
-        'run',
-        '--rm',
-        '--network',
-        'host',
-        image,
-        'wget',
-        '-q',
-        '-O',
-        '/dev/null',
-        marker.url,
-      ]);
-      return (await hit) - t0;
-    };
-
+    const floor = await createPushFloor({ origin: repo.origin, image, marker, scratch });
     const ours: number[] = [];
     const base: number[] = [];
     for (let i = -1; i < reps; i++) {
       const a = await deliver(await pushSigned());
       await pushSigned();
-      const b = await floor();
+      const b = await floor.measure();
       if (i >= 0) {
         ours.push(a);
         base.push(b);

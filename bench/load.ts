@@ -1,22 +1,18 @@
 /**
  * The load generator of benchmark 5, run as a child process (so it does not share the event loop
- * of the service under test): autocannon against one URL with a fixed signed body, optionally a
- * distinct X-GitHub-Delivery id per request. Prints a JSON summary on stdout.
+ * of the service under test): autocannon against one URL with signed GitHub push deliveries.
+ * Before the clock starts it precomputes a pool of signed bodies — `distinct` bodies differ in
+ * their `after` commit id, each with its own X-Hub-Signature-256 and X-GitHub-Delivery — so no
+ * HMAC runs on the load side while the load lasts. The same `seed` yields the same bodies, so the
+ * service and the baseline are sent identical requests. The webhook secret comes in the
+ * environment (FG_BENCH_WEBHOOK_SECRET), never on the command line. Prints a JSON summary.
  *
- *   npx tsx bench/load.ts '<json LoadSpec>'
+ *   FG_BENCH_WEBHOOK_SECRET=… npx tsx bench/load.ts '<json LoadSpec>'
  */
 import autocannon from 'autocannon';
+import { SECRET_ENV, signedPool, type LoadSpec } from './lib/delivery-pool.js';
 
-/** What to send. */
-export interface LoadSpec {
-  readonly url: string;
-  readonly body: string;
-  readonly headers: Record<string, string>;
-  /** Give every request its own X-GitHub-Delivery id. */
-  readonly distinctIds: boolean;
-  readonly seconds: number;
-  readonly connections: number;
-}
+export type { LoadSpec };
 
 /** What came back. */
 export interface LoadResult {
@@ -28,12 +24,19 @@ export interface LoadResult {
   readonly non2xx: number;
   readonly errors: number;
   readonly timeouts: number;
+  /** Requests built (sent or in flight at the end). */
+  readonly built: number;
+  /** Requests that had to reuse a body of the pool (0 unless the pool was too small). */
+  readonly poolReused: number;
 }
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
+  const secret = process.env[SECRET_ENV];
+  if (!secret) throw new Error(`${SECRET_ENV} is not set`);
+  const pool = signedPool(spec, secret);
   let n = 0;
-  const prefix = `${process.pid}-${Date.now()}`;
+  let reused = 0;
   const r = await autocannon({
     url: spec.url,
     connections: spec.connections,
@@ -41,16 +44,13 @@ async function main(): Promise<void> {
     requests: [
       {
         method: 'POST',
-        headers: spec.headers,
-        body: spec.body,
-        ...(spec.distinctIds
-          ? {
-              setupRequest: (req) => ({
-                ...req,
-                headers: { ...(req.headers ?? {}), 'x-github-delivery': `${prefix}-${++n}` },
-              }),
-            }
-          : {}),
+        // Every mode builds each request from the pool, so the load side costs the same.
+        setupRequest: (req) => {
+          const i = n++;
+          if (i >= pool.length && spec.mode === 'distinct') reused++;
+          const d = pool[i % pool.length];
+          return d ? { ...req, headers: d.headers, body: d.body } : req;
+        },
       },
     ],
   });
@@ -63,6 +63,8 @@ async function main(): Promise<void> {
     non2xx: r.non2xx,
     errors: r.errors,
     timeouts: r.timeouts,
+    built: n,
+    poolReused: reused,
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }

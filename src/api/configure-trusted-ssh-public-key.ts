@@ -6,78 +6,31 @@
  * `trusted_pgp_public_key` stays what its name says (scripts that read fingerprints, user ids and
  * expiry from it keep working), each path has one input format with one precise 400, and a read
  * has one shape (SSH keys have a SHA256 fingerprint and a comment, no user ids or expiry).
- * Stored under the mount scope like the PGP keys: `trusted_ssh_public_key/<name>`.
+ * The fields are the `TrustedSshKey` schema's; keys are read and written through the settings
+ * owner, which checks the line on write and again when it is read back.
  */
-import { z } from 'zod';
+import { assertName, invalidInput, parseFields } from '../config/field-errors.js';
+import { fieldSpecs } from '../config/fields.js';
+import { TrustedSshKey } from '../config/settings-schemas.js';
 import { AppError } from '../errors.js';
-import { StorageKeys, type StoredTrustedSshKey } from '../config/stored.js';
-import { SshKeyError, parseAuthorizedKey, type AuthorizedKey } from '../sshsig/keys.js';
-import { assertName, invalidInput, nameField, parseFields, stringField } from './fields.js';
-import type { FieldSpec, PathContext, PathDescriptor } from './types.js';
-
-const LINE_RULE =
-  'must be one SSH public key line (`ssh-ed25519 AAAA… comment`, as in a .pub file)';
-
-/** The key line, validated: type, base64 blob, type/length rules; the 400 names the problem. */
-const publicKeyField = stringField({
-  nonEmpty: true,
-  check: (s) => {
-    try {
-      parseAuthorizedKey(s);
-      return undefined;
-    } catch (e) {
-      if (e instanceof SshKeyError) return `${LINE_RULE}: ${e.message}`;
-      throw e;
-    }
-  },
-});
-
-/** The body of a write on the collection path (name in the body). */
-export const TrustedSshPublicKey = z.strictObject({
-  name: nameField(),
-  public_key: publicKeyField,
-});
-
-/** The body of a write on the item path (name from the URL). */
-const TrustedSshPublicKeyItem = z.strictObject({
-  name: z.unknown().optional(),
-  public_key: publicKeyField,
-});
+import { parseAuthorizedKey } from '../sshsig/keys.js';
+import { settingsOf } from './settings.js';
+import type { PathDescriptor } from './types.js';
 
 /** Field help shared by the collection and item paths. */
-export const trustedSshKeyFields: Readonly<Record<string, FieldSpec>> = {
-  name: { type: 'name', required: true, description: 'Name of the key.' },
-  public_key: {
-    type: 'string',
-    required: true,
-    description:
-      'One SSH public key line: ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa (≥ 2048 bits) or ' +
-      'sk-ssh-ed25519@openssh.com / sk-ecdsa-sha2-nistp256@openssh.com (e.g. public_key=@bob.pub).',
-  },
-};
+export const trustedSshKeyFields = fieldSpecs(TrustedSshKey);
 
-/** What a read shows about a stored key. */
-function describe(name: string, parsed: AuthorizedKey): Record<string, unknown> {
-  const { key, comment } = parsed;
+/** What a read shows about a stored (already checked) key. */
+function describe(key: TrustedSshKey): Record<string, unknown> {
+  const { key: parsed, comment } = parseAuthorizedKey(key.public_key);
   return {
-    name,
-    public_key: `${key.type} ${key.blob.toString('base64')}${comment === '' ? '' : ` ${comment}`}`,
-    key_type: key.type,
-    bits: key.bits,
-    fingerprint: key.fingerprint,
+    name: key.name,
+    public_key: key.public_key,
+    key_type: parsed.type,
+    bits: parsed.bits,
+    fingerprint: parsed.fingerprint,
     comment,
   };
-}
-
-async function store(ctx: PathContext, name: string, line: string): Promise<void> {
-  const parsed = parseAuthorizedKey(line);
-  const canonical = describe(name, parsed).public_key as string;
-  const stored: StoredTrustedSshKey = { name, public_key: canonical };
-  await ctx.store.put(StorageKeys.trustedSshKey(name), stored);
-}
-
-async function names(ctx: PathContext): Promise<string[]> {
-  return (await ctx.store.list(StorageKeys.trustedSshKeyPrefix)).filter((n) => !n.endsWith('/'));
 }
 
 const NAME = 'name';
@@ -94,32 +47,27 @@ export const configureTrustedSshPublicKeyPath: PathDescriptor = {
     async read(req, ctx) {
       const name = req.captures[NAME] ?? '';
       assertName(NAME, name);
-      const e = await ctx.store.get<StoredTrustedSshKey>(StorageKeys.trustedSshKey(name));
-      if (!e) throw new AppError('NOT_FOUND', 'no such key');
-      try {
-        return { data: describe(e.value.name, parseAuthorizedKey(e.value.public_key)) };
-      } catch (err) {
-        if (!(err instanceof SshKeyError)) throw err;
-        return {
-          data: { name: e.value.name, public_key: e.value.public_key },
-          warnings: [`the stored key is no longer usable: ${err.message}`],
-        };
-      }
+      const key = await settingsOf(req, ctx).trustedSshKeys.get(name);
+      if (!key) throw new AppError('NOT_FOUND', 'no such key');
+      return { data: describe(key) };
     },
     async update(req, ctx) {
       const name = req.captures[NAME] ?? '';
       assertName(NAME, name);
-      const body = parseFields(TrustedSshPublicKeyItem, req.data);
-      if (body.name !== undefined && body.name !== name) {
+      const { name: given, ...body } = req.data;
+      if (given !== undefined && given !== name) {
         throw invalidInput(['name: must equal the name in the path']);
       }
-      await store(ctx, name, body.public_key);
+      await settingsOf(req, ctx).trustedSshKeys.put(
+        name,
+        parseFields(TrustedSshKey, { ...body, name }),
+      );
       return undefined;
     },
     async delete(req, ctx) {
       const name = req.captures[NAME] ?? '';
       assertName(NAME, name);
-      await ctx.store.delete(StorageKeys.trustedSshKey(name));
+      await settingsOf(req, ctx).trustedSshKeys.delete(name);
       return undefined;
     },
   },
@@ -134,17 +82,17 @@ export const configureTrustedSshPublicKeysPath: PathDescriptor = {
     'line is rejected). Read returns the names; list returns them as keys.',
   fields: trustedSshKeyFields,
   operations: {
-    async read(_req, ctx) {
-      return { data: { names: await names(ctx) } };
+    async read(req, ctx) {
+      return { data: { names: await settingsOf(req, ctx).trustedSshKeys.names() } };
     },
-    async list(_req, ctx) {
-      const keys = await names(ctx);
+    async list(req, ctx) {
+      const keys = await settingsOf(req, ctx).trustedSshKeys.names();
       if (keys.length === 0) throw new AppError('NOT_FOUND', 'no trusted SSH keys');
       return { data: { keys } };
     },
     async update(req, ctx) {
-      const body = parseFields(TrustedSshPublicKey, req.data);
-      await store(ctx, body.name, body.public_key);
+      const key = parseFields(TrustedSshKey, req.data);
+      await settingsOf(req, ctx).trustedSshKeys.put(key.name, key);
       return undefined;
     },
   },

@@ -1,15 +1,11 @@
 import { access } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import {
-  StorageKeys,
-  type StoredTaskConfiguration,
-  type StoredTrustedKey,
-  type StoredTrustedSshKey,
-} from '../../src/config/stored.js';
+import { StorageKeys } from '../../src/config/stored.js';
 import { AppError } from '../../src/errors.js';
 import type { SignatureVerifier } from '../../src/pgp/types.js';
+import type { TaskSettings, TrustedKey, TrustedSshKey } from '../../src/config/settings-schemas.js';
 import { dearmorSshSignature } from '../../src/sshsig/armor.js';
-import { readPollState } from '../../src/pipeline/summarise.js';
+import { readPollState } from '../../src/pipeline/poll-state.js';
 import { VAULT_CA_CONTAINER_PATH } from '../../src/pipeline/steps-run.js';
 import { listTasks } from '../../src/tasks/task-record.js';
 import {
@@ -155,9 +151,10 @@ describe('signatures', () => {
       }),
       { configure: config({ required_number_of_verified_signatures_on_commit: 1 }) },
     );
-    const key: StoredTrustedKey = { name: 'alice', public_key: 'ARMORED-ALICE' };
+    const key: TrustedKey = { name: 'alice', public_key: 'ARMORED-ALICE' };
     await b.store.put(StorageKeys.trustedKey('alice'), key);
-    const ssh: StoredTrustedSshKey = { name: 'bob', public_key: 'ssh-ed25519 AAAA bob' };
+    const bob = forgeKey('ed25519', 'bob');
+    const ssh: TrustedSshKey = { name: 'bob', public_key: bob.publicLine };
     await b.store.put(StorageKeys.trustedSshKey('bob'), ssh);
     await b.runtime.poll('periodic');
     const input = b.w.policyInputs[0];
@@ -167,7 +164,7 @@ describe('signatures', () => {
       notes: ['sig-from-notes', 'sig-from-tag'],
     });
     expect(input?.keys).toEqual([{ name: 'alice', publicKey: 'ARMORED-ALICE' }]);
-    expect(input?.sshKeys).toEqual([{ name: 'bob', publicKey: 'ssh-ed25519 AAAA bob' }]);
+    expect(input?.sshKeys).toEqual([{ name: 'bob', publicKey: bob.publicLine }]);
     expect(new TextDecoder().decode(input?.rawCommit)).toContain(C2);
     expect((await onlyTask(b)).status).toBe('SUCCEEDED');
   });
@@ -200,7 +197,7 @@ describe('signatures with the production policy (pipelineSignaturePolicy) over a
         verifier,
       },
     );
-    const key: StoredTrustedKey = { name: 'alice', public_key: 'ARMORED-ALICE' };
+    const key: TrustedKey = { name: 'alice', public_key: 'ARMORED-ALICE' };
     await b.store.put(StorageKeys.trustedKey('alice'), key);
     await b.runtime.poll('periodic');
     expect(await onlyTask(b)).toMatchObject({ status, reason_code: code });
@@ -232,7 +229,7 @@ describe('SSH signatures with the production policy', () => {
         },
       );
       const stored = trusted ? bob : forgeKey('ed25519');
-      const ssh: StoredTrustedSshKey = { name: 'bob', public_key: stored.publicLine };
+      const ssh: TrustedSshKey = { name: 'bob', public_key: stored.publicLine };
       await b.store.put(StorageKeys.trustedSshKey('bob'), ssh);
       await b.runtime.poll('periodic');
       const task = await onlyTask(b);
@@ -257,7 +254,7 @@ describe('the run', () => {
   it('gets tokens, Vault access, commit and branch in its environment, the CA read-only, labels and the timeout', async () => {
     const b = await open(world());
     await addVaultRequest(b.store, 'get-config');
-    const taskCfg: StoredTaskConfiguration = { task_timeout: 90, task_history_limit: 10 };
+    const taskCfg: TaskSettings = { task_timeout: 90, task_history_limit: 10 };
     await b.store.put(StorageKeys.taskConfiguration, taskCfg);
     let caSeen = '';
     b.w.run = async (spec) => {

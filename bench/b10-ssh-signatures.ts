@@ -1,5 +1,5 @@
 /**
- * Benchmark 7: SSH signature verification. Three SSHSIG signatures over a commit id, made by
+ * Benchmark 10: SSH signature verification. Three SSHSIG signatures over a commit id, made by
  * `ssh-keygen -Y sign -n git` with an ed25519, an ecdsa-sha2-nistp256 and an rsa-3072 key, against
  * 5 trusted keys. Ours: `prepareSshKeys` (per check, as the pipeline does) then
  * `verifySshSignature` on each, in process. Baseline: what a shell-out verifier would do — 3
@@ -25,14 +25,14 @@ import { summarize, timeMs } from './lib/stats.js';
 const COMMIT = '4f2a1c9e0b7d3a5f6e8c1b2d4a6f8e0c2b4d6f8a';
 const PER_CHECK = 3;
 
-/** Run benchmark 7: `oursReps` in-process checks, `keygenReps` ssh-keygen checks. */
+/** Run benchmark 10: `oursReps` in-process checks, `keygenReps` ssh-keygen checks. */
 export async function benchSshSignatures(
   oursReps: number,
   keygenReps: number,
 ): Promise<BenchResult> {
   const started = performance.now();
   const home = await createSshHome();
-  const files = await mkdtemp(join(tmpdir(), 'fg-bench-b7-'));
+  const files = await mkdtemp(join(tmpdir(), 'fg-bench-b10-'));
   try {
     const specs: SshKeySpec[] = ['ed25519', 'ecdsa-256', 'rsa-3072', 'ed25519', 'ecdsa-384'];
     const keys: SshKeyPair[] = [];
@@ -45,7 +45,7 @@ export async function benchSshSignatures(
     const check = async (): Promise<void> => {
       const prepared = prepareSshKeys(trusted);
       const good = signatures.filter((s) => verifySshSignature(s, payload, prepared).ok).length;
-      if (good !== PER_CHECK) throw new Error(`benchmark 7: ${good} valid signatures`);
+      if (good !== PER_CHECK) throw new Error(`benchmark 10: ${good} valid signatures`);
     };
 
     const allowed = await writeAllowedSigners(
@@ -85,7 +85,7 @@ export async function benchSshSignatures(
     const o = summarize(ours);
     const b = summarize(base);
     return {
-      id: '7',
+      id: '10',
       title: 'SSH signature verification (3 signatures, 5 trusted keys)',
       method:
         `Three \`ssh-keygen -Y sign -n git\` signatures over a commit id (ed25519, ecdsa-sha2-nistp256, ` +
