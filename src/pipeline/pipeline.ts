@@ -55,8 +55,11 @@ function canceled(signal: AbortSignal): AppError {
  * steps log is kept and written to the task's log once it starts.
  */
 function taskNotYetStarted(pending: string[]): RunningTask {
-  return { uuid: '', signal: new AbortController().signal, log: (s) => pending.push(s) };
+  return { uuid: '', signal: NEVER_ABORTED, log: (s) => pending.push(s) };
 }
+
+/** A signal nothing can abort (its controller is not kept): shared, as it never changes. */
+const NEVER_ABORTED = new AbortController().signal;
 
 /** Run the steps in order; throws only when a task cannot be queued or started. */
 export async function runPipeline(
@@ -85,7 +88,8 @@ export async function runPipeline(
     outcome,
     ...(started ? { taskId: input.task.uuid } : {}),
   });
-  let log = deps.logger.child({ mount: deps.mount });
+  // The runtime's logger already names the mount; the task is added once there is one.
+  let log = deps.logger;
   for (const step of steps) {
     if (!step.beforeTask && !started) {
       if (!(await start())) return { kind: 'skipped' };
