@@ -27,6 +27,17 @@ import {
 } from './settings-schemas.js';
 import { StorageKeys, type SettingName } from './stored.js';
 
+/**
+ * The storage keys of the settings that hold secrets (exact keys, or prefixes ending in '/'):
+ * the plugin asks OpenBao to seal-wrap them where the seal can.
+ */
+export const SECRET_SETTING_KEYS: readonly string[] = [
+  StorageKeys.gitCredential,
+  StorageKeys.gitSshKey,
+  StorageKeys.vaultAccess,
+  StorageKeys.webhookPrefix,
+];
+
 /** A setting kept once per mount. */
 export interface SingleSetting<T> {
   /** The stored value (checked), or undefined when none was written. */
@@ -77,16 +88,26 @@ export const DEFAULT_TASK_SETTINGS: TaskSettings = TaskSettings.parse({});
 
 /**
  * The settings of the mount whose storage is `store` (already scoped to `mounts/<mount>/`).
- * Cheap to build: it holds no state of its own, so a transport may build one per request.
+ * Cheap to build (it keeps only the last checked value per key), so a transport may build one
+ * per request; a long-lived owner (a mount runtime's) skips re-checking an unchanged value.
  */
 export function mountSettings(store: Store, opts: MountSettingsOptions = {}): MountSettings {
   const mount = opts.mount ?? '';
   const announce = (setting: SettingName, name?: string): void =>
     opts.events?.notify({ mount, setting, ...(name === undefined ? {} : { name }) });
 
+  // The last value checked per key, by its JSON text: a poll reads the same configuration again
+  // and again, and checking its text costs far less than running the schema.
+  const checked = new Map<string, { readonly json: string; readonly value: unknown }>();
   const check = <T>(schema: z.ZodType<T>, setting: SettingName, key: string, v: unknown): T => {
+    const json = JSON.stringify(v);
+    const last = checked.get(key);
+    if (last?.json === json) return last.value as T;
     const r = schema.safeParse(v);
-    if (r.success) return r.data;
+    if (r.success) {
+      checked.set(key, { json, value: r.data });
+      return r.data;
+    }
     throw new AppError(
       'NOT_CONFIGURED',
       `the stored ${setting} at ${key} is invalid (${formatIssues(r.error).join('; ')}); write it again`,

@@ -10,7 +10,13 @@ import { mountSettings, type MountSettings } from '../config/mount-settings.js';
 import type { SettingsEvents } from '../config/settings-events.js';
 import type { Configuration } from '../config/settings-schemas.js';
 import { mountScope } from '../config/stored.js';
-import type { GitAuth, GitMirror, GitMirrorFactory, GitRemoteSpec } from '../git/types.js';
+import type {
+  GitAuth,
+  GitMirror,
+  GitMirrorFactory,
+  GitRemoteSpec,
+  RemoteRefs,
+} from '../git/types.js';
 import type { Logger } from '../logging.js';
 import type { SignatureVerifier } from '../pgp/types.js';
 import type { ContainerRunner } from '../runner/types.js';
@@ -86,22 +92,41 @@ async function gitAuth(settings: MountSettings): Promise<GitAuth> {
  * A mirror opened on first use: the pipeline's first step opens it, so a mirror that cannot be
  * opened fails that step (and the poll gets a task saying why) like any other git failure.
  */
-function lazyMirror(open: () => Promise<GitMirror>): GitMirror {
-  let opened: Promise<GitMirror> | undefined;
-  let mirror: GitMirror | undefined;
-  const get = (): Promise<GitMirror> => (opened ??= open().then((m) => (mirror = m)));
-  return {
-    lsRemote: async () => (await get()).lsRemote(),
-    fetch: async (refs) => (await get()).fetch(refs),
-    localRefs: async () => (await get()).localRefs(),
-    isAncestor: async (a, d) => (await get()).isAncestor(a, d),
-    readCommit: async (c) => (await get()).readCommit(c),
-    readSignatureNotes: async (c, source) => (await get()).readSignatureNotes(c, source),
-    exportTree: async (c, dir) => (await get()).exportTree(c, dir),
-    get counters() {
-      return mirror?.counters ?? { lsRemote: 0, fetch: 0 };
-    },
-  };
+class LazyMirror implements GitMirror {
+  private opened: Promise<GitMirror> | undefined;
+  private mirror: GitMirror | undefined;
+
+  constructor(private readonly open: () => Promise<GitMirror>) {}
+
+  private get(): Promise<GitMirror> {
+    this.opened ??= this.open().then((m) => (this.mirror = m));
+    return this.opened;
+  }
+
+  async lsRemote() {
+    return (await this.get()).lsRemote();
+  }
+  async fetch(refs: RemoteRefs) {
+    return (await this.get()).fetch(refs);
+  }
+  async localRefs() {
+    return (await this.get()).localRefs();
+  }
+  async isAncestor(ancestor: string, descendant: string) {
+    return (await this.get()).isAncestor(ancestor, descendant);
+  }
+  async readCommit(commit: string) {
+    return (await this.get()).readCommit(commit);
+  }
+  async readSignatureNotes(commit: string, source: Parameters<GitMirror['readSignatureNotes']>[1]) {
+    return (await this.get()).readSignatureNotes(commit, source);
+  }
+  async exportTree(commit: string, dir: string) {
+    return (await this.get()).exportTree(commit, dir);
+  }
+  get counters() {
+    return this.mirror?.counters ?? { lsRemote: 0, fetch: 0 };
+  }
 }
 
 /** Build the runtime of one mount. */
@@ -169,7 +194,7 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
   const poll = async (trigger: string): Promise<PollResult> => {
     const config = await settings.configuration.get();
     if (!config) return 'skipped';
-    const run = await runPipeline(deps(lazyMirror(() => openMirror(config))), {
+    const run = await runPipeline(deps(new LazyMirror(() => openMirror(config))), {
       config,
       startTask: () => startTask(trigger),
     });

@@ -57,12 +57,15 @@ function canceled(signal: AbortSignal): AppError {
 function taskNotYetStarted(pending: string[]): RunningTask {
   return {
     uuid: '',
-    signal: new AbortController().signal,
+    signal: NEVER_ABORTED,
     log: (s) => pending.push(s),
     // The commit is recorded on the real task after the first step that runs in it.
     recordCommit: () => Promise.resolve(),
   };
 }
+
+/** A signal nothing can abort (its controller is not kept): shared, as it never changes. */
+const NEVER_ABORTED = new AbortController().signal;
 
 /** Run the steps in order; throws only when a task cannot be queued or started. */
 export async function runPipeline(
@@ -92,7 +95,8 @@ export async function runPipeline(
     outcome,
     ...(started ? { taskId: input.task.uuid } : {}),
   });
-  let log = deps.logger.child({ mount: deps.mount });
+  // The runtime's logger already names the mount; the task is added once there is one.
+  let log = deps.logger;
   for (const step of steps) {
     if (!step.beforeTask && !started) {
       if (!(await start())) return { kind: 'skipped' };

@@ -10,7 +10,7 @@ import { createDispatcher } from '../api/dispatch.js';
 import { apiPaths, createPathFinder } from '../api/paths.js';
 import type { ApiServices, PathDescriptor } from '../api/types.js';
 import { createSettingsEvents } from '../config/settings-events.js';
-import { StorageKeys } from '../config/stored.js';
+import { SECRET_SETTING_KEYS } from '../config/mount-settings.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { PipelineControl } from '../pipeline/control.js';
@@ -30,7 +30,7 @@ import { clientFor, type ProtocolServices } from './proto.js';
 import { handlePbRequest, mountName } from './request.js';
 import { grpcRawStorage } from './storage-client.js';
 
-/** What the backend is built from; main.ts wires the real ones, tests may wire others. */
+/** What the backend is built from; the plugin's entry (src/plugin/main.ts) passes the real ones, tests may pass others. */
 export interface BackendDeps {
   readonly broker: Broker;
   readonly protocol: ProtocolServices;
@@ -53,14 +53,6 @@ export interface Backend {
   /** Stop background work if it runs (Shutdown without Cleanup, SIGTERM). */
   stop(): Promise<void>;
 }
-
-/** Storage keys holding secrets: seal-wrapped where the seal can (exact, or prefix with '/'). */
-const SEAL_WRAP: readonly string[] = [
-  StorageKeys.gitCredential,
-  StorageKeys.gitSshKey,
-  StorageKeys.vaultAccess,
-  StorageKeys.webhookPrefix,
-];
 
 /** Answers poll and task cancel until the background work provides a pipeline. */
 const notRunning = (): AppError =>
@@ -190,7 +182,7 @@ export function createBackend(deps: BackendDeps): Backend {
     root: [],
     unauthenticated: [],
     local_storage: [],
-    seal_wrap_storage: [...SEAL_WRAP],
+    seal_wrap_storage: [...SECRET_SETTING_KEYS],
     write_forwarded_storage: [],
   };
 

@@ -19,7 +19,10 @@ const ID = /^[0-9a-f]{16}$/;
 
 /** The mount's id, created on the first Initialize (storage is writable there, not in Setup). */
 export async function loadOrCreateMountId(store: Store): Promise<string> {
-  const current = (await store.get<{ id?: unknown }>(MOUNT_ID_KEY))?.value.id;
+  // Read as unknown and checked: whatever is stored there is used only if it is an id of ours.
+  const stored: unknown = (await store.get(MOUNT_ID_KEY))?.value;
+  const current =
+    typeof stored === 'object' && stored !== null && 'id' in stored ? stored.id : undefined;
   if (typeof current === 'string' && ID.test(current)) return current;
   const id = randomBytes(8).toString('hex');
   await store.put(MOUNT_ID_KEY, { id });
