@@ -1,8 +1,15 @@
-# flant-gitops — developer entry points. `make` runs the service with the embedded defaults;
-# `make test` provisions the bench and runs every suite.
-.PHONY: run enable test test-unit test-integration provision build lint typecheck bench clean
+# flant-gitops — developer entry points. `make` runs OpenBao dev with the flant_gitops plugin
+# registered (`make enable` walks the demo through it); `make serve` runs the standalone service
+# instead (`make enable-service`); `make test` provisions the bench and runs every suite.
+# Every target runs the provisioned Node 24 (scripts/provision.sh puts it in .cache/node24).
+export PATH := $(CURDIR)/.cache/node24/bin:$(PATH)
+
+.PHONY: run serve enable enable-service enable-compose test test-unit test-integration provision build plugin lint typecheck bench clean
 
 run:
+	bash scripts/dev-plugin.sh
+
+serve:
 	bash scripts/dev-run.sh
 
 provision:
@@ -10,6 +17,12 @@ provision:
 
 build:
 	npm run -s build
+
+# The OpenBao plugin: ONE self-contained executable, dist/plugin/flant_gitops; prints its SHA-256
+# (for `bao plugin register -sha256=…`). See README "Running as an OpenBao plugin".
+plugin:
+	bash scripts/provision.sh --no-docker
+	npx tsx scripts/build-plugin.ts
 
 test:
 	bash scripts/test.sh
@@ -32,10 +45,19 @@ clean:
 	rm -rf dist .cache/vitest-results.json
 
 enable:
+	bash scripts/enable-plugin.sh
+
+enable-service:
 	bash scripts/enable.sh
 
-# Seven benchmarks, each a ratio against a baseline measured in the same run (~5-8 min on 2 cores);
-# writes BENCHMARKS.md and bench-results/latest.json. Subset: npx tsx bench/run.ts --only 2,3 (add --merge to replace just those sections in BENCHMARKS.md)
+# The walkthrough against the docker-compose.yml stack (`docker compose up -d --wait` first).
+enable-compose:
+	FLANT_GITOPS_STACK=compose bash scripts/enable.sh
+
+# Benchmarks, most a ratio against a baseline measured in the same run, some information rows
+# (8: image size and build times; 9: the plugin's read latency and memory; a cold image build adds ~4 min); ~12-15 min on 2 cores in all;
+# writes BENCHMARKS.md and bench-results/latest.json. Subset: npx tsx bench/run.ts --only 2,3
+# (add --merge to replace just those sections in BENCHMARKS.md)
 bench:
 	bash scripts/provision.sh
 	npm run -s build

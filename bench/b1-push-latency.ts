@@ -1,6 +1,6 @@
 /**
  * Benchmark 1: push → first command running, through a webhook. The service runs in-process as
- * main.ts composes it; each repetition pushes a signed commit to a local bare repository, then
+ * src/service.ts composes it; each repetition pushes a signed commit to a local bare repository, then
  * sends a signed `generic` delivery, and the clock stops when the container's command (busybox
  * wget) hits a loopback marker server. The floor, measured in the same run, is what any tool must
  * do at least: `git ls-remote` + `git fetch` of the new commit into a mirror + `docker run` of the

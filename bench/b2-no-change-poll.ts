@@ -1,6 +1,6 @@
 /**
  * Benchmark 2: a poll with no change on a 10,000-commit repository with notes. The mount runtime is
- * built here from the same adapters main.ts uses (simple-git mirrors, openpgp.js, dockerode), with
+ * built here from the same adapters src/service.ts uses (simple-git mirrors, openpgp.js, dockerode), with
  * the mirror factory wrapped to count remote calls, and timed around `runtime.poll()` against
  * `git ls-remote` of the same refs alone.
  */
@@ -9,12 +9,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { mountScope, StorageKeys, type StoredConfiguration } from '../src/config/stored.js';
+import type { Configuration } from '../src/config/settings-schemas.js';
+import { mountScope, StorageKeys } from '../src/config/stored.js';
 import { SimpleGitMirrorFactory } from '../src/git/index.js';
 import type { GitMirror, GitMirrorFactory, GitRemoteSpec } from '../src/git/types.js';
 import { silentLogger } from '../src/logging.js';
 import { createMountRuntime } from '../src/pipeline/mount-runtime.js';
-import { readPollState } from '../src/pipeline/summarise.js';
+import { readPollState } from '../src/pipeline/poll-state.js';
 import { createOpenPgpVerifier } from '../src/pgp/openpgp.js';
 import { createDockerRunner } from '../src/runner/docker.js';
 import { openFileStore } from '../src/storage/file-store.js';
@@ -67,7 +68,7 @@ export async function benchNoChangePoll(
     tempRoot: root,
   });
   const tip = (await git(repo.origin, ['rev-parse', 'refs/heads/main'])).trim();
-  const config: StoredConfiguration = {
+  const config: Configuration = {
     git_repo_url: repo.url,
     git_branch_name: repo.branch,
     git_poll_period: 60,

@@ -1,5 +1,5 @@
 /**
- * `make bench`: runs the seven benchmarks in order, each against a baseline measured in the same run,
+ * `make bench`: runs the benchmarks in order (most against a baseline measured in the same run; 8, image size and build time, is information only),
  * and writes BENCHMARKS.md and bench-results/latest.json. Repetition counts are chosen so the whole
  * run stays under ~10 minutes on a 2-core machine (benchmark 6 alone needs ~2.5 minutes of wall
  * time to cover a full 60 s poll period after settling).
@@ -23,6 +23,8 @@ import { benchSignatures } from './b4-signatures.js';
 import { benchWebhookReceiver } from './b5-webhook-receiver.js';
 import { benchMemory } from './b6-memory.js';
 import { benchApprovalLatency } from './b7-approval-latency.js';
+import { benchImage } from './b8-image.js';
+import { benchPlugin } from './b9-plugin.js';
 import { describeMachine } from './lib/machine.js';
 import { mergeReports, writeReports, type BenchResult } from './lib/report.js';
 import { generateRepo, type GeneratedRepo } from './lib/repo.js';
@@ -33,7 +35,7 @@ interface Args {
   readonly merge: boolean;
 }
 
-const ALL = ['1', '2', '3', '4', '5', '6', '7'];
+const ALL = ['1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 function parseArgs(argv: readonly string[]): Args {
   const i = argv.indexOf('--only');
@@ -83,6 +85,8 @@ async function main(): Promise<void> {
   await step('5', () => benchWebhookReceiver(image, q ? 3 : 10, 10));
   await step('6', () => benchMemory(image, q ? 5 : 70, q ? 10 : 60));
   await step('7', () => benchApprovalLatency(image, q ? 3 : 20));
+  await step('8', () => benchImage());
+  await step('9', () => benchPlugin(image, q ? 50 : 500, q ? 3 : 10));
 
   const complete = args.only.size === ALL.length && !q;
   if (complete) {

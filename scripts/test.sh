@@ -5,6 +5,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/provision.sh || { echo "0 passed, 1 failed"; exit 1; }
+# Node 24 from the cache first on PATH: npx, vitest and its forks, tsx and every child `node`.
+. scripts/node-env.sh
 
 checks_passed=0 checks_failed=0
 run_check() {

@@ -1,5 +1,5 @@
 /**
- * buildApp(deps) → the HTTP app, which never listens by itself: main.ts calls `listen`, tests
+ * buildApp(deps) → the HTTP app, which never listens by itself: src/service.ts calls `listen`, tests
  * call `app.inject()`. All adapters arrive through `deps`; nothing here reaches for globals.
  */
 import { fastify, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';

@@ -128,6 +128,12 @@ export const ErrorCodes = {
     next: 'retry-later',
     description: 'Anything we did not foresee; details are logged, never sent to the client.',
   },
+  GIT_UNSAFE_REPOSITORY: {
+    status: 409,
+    next: 'user',
+    description:
+      "Git: a local repository is owned by another user and git's `safe.directory` check refuses it; mark it safe with `--git-safe-directory`.",
+  },
 } as const satisfies Record<string, { status: number; next: NextStep; description: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * The one composition root: read the service config, build the adapters (file store, logger,
- * OpenPGP key inspector, one target-Vault access service per mount, authorizer), build the app
- * and listen. `flant-gitops serve …` runs the service; `flant-gitops --help` prints the usage.
+ * The CLI: parse flags and the environment into the frozen service config and pick a command.
+ * `flant-gitops serve …` hands that config to `startService` (src/service.ts, the composition
+ * root, which builds every adapter and listens); `flant-gitops --help` prints the usage.
  */
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
@@ -23,6 +23,7 @@ export const USAGE = `Usage:
                      [--mount NAME]... [--auth-vault-addr URL] [--log-level LEVEL]
                      [--container-network MODE] [--docker-socket PATH]
                      [--flux-recv-config FILE] [--tick-seconds N]
+                     [--git-safe-directory PATH]...
   flant-gitops hook-url --secret-file FILE
   flant-gitops copy-store --to vault-kv|files [--data-dir DIR] [--kv-… options]
   flant-gitops signatures add|push|show …   (flant-gitops signatures --help)
@@ -40,6 +41,8 @@ Options (each also from the environment; flags win):
   --docker-socket PATH     FLANT_GITOPS_DOCKER_SOCKET    default /var/run/docker.sock
   --flux-recv-config FILE  FLANT_GITOPS_FLUX_RECV_CONFIG flux-recv endpoints (trigger all mounts)
   --tick-seconds N         FLANT_GITOPS_TICK_SECONDS     scheduler tick, 1..60, default 5
+  --git-safe-directory PATH (repeat)  FLANT_GITOPS_GIT_SAFE_DIRECTORIES (a,b)
+                           a local repository owned by another user that git may read (* = all)
 `;
 
 /** Start the service; resolves once it listens, returns a function that stops it. */

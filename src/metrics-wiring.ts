@@ -11,7 +11,7 @@ import { isAppError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { MountRuntime } from './pipeline/mount-runtime.js';
 import type { SignaturePolicy } from './pipeline/run-context.js';
-import { readPollState, type PollOutcome } from './pipeline/summarise.js';
+import type { PollResult } from './pipeline/poll-state.js';
 import type { ContainerRunner } from './runner/types.js';
 import type { Store } from './storage/store.js';
 import type { SecretsClient, VaultAccessService } from './vault/types.js';
@@ -224,37 +224,33 @@ export function instrumentReceiver(
   };
 }
 
-const POLL_OUTCOMES: Readonly<Record<PollOutcome, string>> = {
+const POLL_OUTCOMES: Readonly<Record<PollResult, string>> = {
   deployed: 'succeeded',
   'up-to-date': 'up_to_date',
   failed: 'failed',
   canceled: 'canceled',
+  skipped: 'skipped',
 };
 
-const pollMark = (s: { task: string; last_poll_at: string } | undefined): string =>
-  s === undefined ? '' : `${s.task}\u0000${s.last_poll_at}`;
-
 /**
- * A runtime whose polls are counted by outcome, read from the poll state the summariser wrote:
- * `skipped` when the poll wrote none (not configured, or a task was already queued or running),
- * `failed` when the poll itself threw.
+ * A runtime whose polls are counted by the outcome `poll()` returns (the summariser's): `skipped`
+ * when the poll recorded nothing (not configured, or a task was already queued or running),
+ * `failed` also when the poll itself threw.
  */
 export function instrumentRuntime(runtime: MountRuntime, metrics: Metrics): MountRuntime {
   const mount = runtime.mount;
   return {
     ...runtime,
     async poll(reason) {
-      const before = pollMark(await readPollState(runtime.store));
+      let outcome: PollResult;
       try {
-        await runtime.poll(reason);
+        outcome = await runtime.poll(reason);
       } catch (e) {
         metrics.polls.inc({ mount, outcome: 'failed' });
         throw e;
       }
-      const after = await readPollState(runtime.store);
-      const wrote = after !== undefined && pollMark(after) !== before;
-      const outcome = wrote ? POLL_OUTCOMES[after.last_poll_outcome] : 'skipped';
-      metrics.polls.inc({ mount, outcome });
+      metrics.polls.inc({ mount, outcome: POLL_OUTCOMES[outcome] });
+      return outcome;
     },
   };
 }
@@ -306,13 +302,16 @@ export function collectAtScrape(metrics: Metrics, sources: ScrapeSources): void 
 export interface ReadinessDeps {
   readonly runner: Pick<ContainerRunner, 'ping'>;
   readonly store: Pick<Store, 'list'>;
+  /** Throws when the service cannot write its data dir (runs and mirrors live there). */
+  readonly writable?: () => Promise<void>;
   /** How long an answer is reused (default 5 s), so probes never hammer the engine. */
   readonly cacheMs?: number;
   readonly now?: () => number;
 }
 
 /**
- * Readiness for /readyz: true when the Docker engine answers a ping and the store can be read.
+ * Readiness for /readyz: true when the Docker engine answers a ping, the store can be read and
+ * the data dir written (the image's HEALTHCHECK probes this, so "healthy" means able to run).
  * The answer is cached for `cacheMs`; concurrent probes share one check.
  */
 export function createReadiness(deps: ReadinessDeps): () => Promise<boolean> {
@@ -324,6 +323,7 @@ export function createReadiness(deps: ReadinessDeps): () => Promise<boolean> {
     try {
       await deps.runner.ping();
       await deps.store.list('mounts/');
+      await deps.writable?.();
       return true;
     } catch {
       return false;

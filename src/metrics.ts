@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics (prom-client). One registry per service instance — created in main.ts and
+ * Prometheus metrics (prom-client). One registry per service instance — created in src/service.ts and
  * injected — so tests and several in-process instances never share counters.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';

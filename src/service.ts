@@ -1,16 +1,17 @@
 /**
- * Composition of one running service from its frozen config: the concrete adapters (file or KV store,
- * simple-git mirrors, openpgp.js, node-vault, dockerode, node-cron), one runtime per mount, the
- * scheduler, the webhook receiver, metrics and the HTTP app. main.ts calls `startService`; the
- * end-to-end tests call it too, in-process, so they exercise exactly what users run.
+ * The composition root: one running service from its frozen config — the concrete adapters (file
+ * or KV store, simple-git mirrors, openpgp.js, node-vault, dockerode, node-cron), the settings
+ * change hub, one runtime per mount, the scheduler, the webhook receiver, metrics and the HTTP
+ * app. main.ts (the CLI) calls `startService`; the end-to-end tests call it too, in-process, so
+ * they exercise exactly what users run.
  */
-import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { ApiServices } from './api/types.js';
-import { dataLayout, loadOrCreateInstanceId } from './config/data-layout.js';
+import { assertWritableDir, dataLayout, loadOrCreateInstanceId } from './config/data-layout.js';
+import { createSettingsEvents } from './config/settings-events.js';
 import type { ServiceConfig } from './config/service-config.js';
-import { SimpleGitMirrorFactory } from './git/index.js';
 import {
   createDelegatedAuthorizer,
   createRootTokenAuthorizer,
@@ -19,29 +20,18 @@ import {
 } from './http/auth.js';
 import type { Logger } from './logging.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import {
-  collectAtScrape,
-  createReadiness,
-  instrumentMirrors,
-  instrumentReceiver,
-  instrumentRunner,
-  instrumentRuntime,
-  instrumentSignaturePolicy,
-  instrumentVaultAccess,
-} from './metrics-wiring.js';
+import { collectAtScrape, createReadiness, instrumentReceiver } from './metrics-wiring.js';
+import { composeMount, createSharedAdapters } from './mount-composition.js';
 import { createPipelineControl } from './pipeline/control.js';
-import { createMountRuntime, type MountRuntime } from './pipeline/mount-runtime.js';
-import { pipelineSignaturePolicy } from './pipeline/signature-policy.js';
-import { createOpenPgpKeyInspector, createOpenPgpVerifier } from './pgp/openpgp.js';
-import { createDockerRunner } from './runner/docker.js';
+import type { MountRuntime } from './pipeline/mount-runtime.js';
+import { createOpenPgpKeyInspector } from './pgp/openpgp.js';
 import { createCronTicker, everySeconds } from './scheduler/cron-ticker.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { createReplicaCoordinator, type ReplicaCoordinator } from './replicas/coordinator.js';
 import { openConfiguredStore } from './storage/open.js';
 import type { Store } from './storage/store.js';
-import { createVaultAccessService } from './vault/access.js';
 import { createDeliveryDeduper } from './webhook/dedupe.js';
-import { createEndpointDirectory, observeWebhookWrites } from './webhook/endpoints.js';
+import { createEndpointDirectory } from './webhook/endpoints.js';
 import { loadFluxRecvEndpoints } from './webhook/flux-recv.js';
 import { createForwarder } from './webhook/forward.js';
 import { createWebhookReceiver } from './webhook/receiver.js';
@@ -80,52 +70,52 @@ export async function startService(
   opts: StartOptions = {},
 ): Promise<RunningService> {
   const layout = dataLayout(cfg.dataDir);
-  await mkdir(layout.runs, { recursive: true, mode: 0o700 });
-  await mkdir(layout.mirrors, { recursive: true, mode: 0o700 });
-  const rawStore = opts.store ?? (await openConfiguredStore(cfg));
+  // Refuse at once, naming the fix, when the data dir is not ours to write (e.g. a bind mount
+  // that Docker created root-owned): every run and mirror lives below it.
+  await assertWritableDir(layout.runs, cfg.dataDir);
+  await assertWritableDir(layout.mirrors, cfg.dataDir);
+  const store = opts.store ?? (await openConfiguredStore(cfg));
   const instanceId = await loadOrCreateInstanceId(cfg.dataDir);
   const metrics = opts.metrics ?? createMetrics({ processMetrics: true });
 
+  // Settings writes (API, vault access rotation) are announced here; the endpoint index listens.
+  const settingsEvents = createSettingsEvents();
   const endpoints = createEndpointDirectory({
-    store: rawStore,
+    store,
+    settingsEvents,
     staticEndpoints: cfg.fluxRecvConfig
       ? await loadFluxRecvEndpoints(cfg.fluxRecvConfig, cfg.mounts)
       : [],
     logger,
   });
-  // API writes of webhooks or configurations refresh the receiver's endpoint index at once.
-  const store = observeWebhookWrites(rawStore, () => endpoints.invalidate());
 
   const keyInspector = createOpenPgpKeyInspector();
-  const verifier = createOpenPgpVerifier();
-  const mirrors = new SimpleGitMirrorFactory();
-  const runner = createDockerRunner({ logger, socketPath: cfg.dockerSocket });
+  const adapters = createSharedAdapters({
+    logger,
+    dockerSocket: cfg.dockerSocket,
+    gitSafeDirectories: cfg.gitSafeDirectories,
+    gitConfigFile: join(cfg.dataDir, 'gitconfig'),
+  });
+  const { runner } = adapters;
 
   const runtimes = new Map<string, MountRuntime>();
   const services = new Map<string, ApiServices>();
   for (const mount of cfg.mounts) {
     // Metrics are decorators at our interfaces, one set per mount (see metrics-wiring.ts).
-    const vaultAccess = instrumentVaultAccess(
-      createVaultAccessService({ logger: logger.child({ mount }) }),
-      metrics,
-      mount,
-    );
-    const runtime = createMountRuntime({
+    const { runtime, vaultAccess } = composeMount({
       mount,
       store,
-      mirrors: instrumentMirrors(mirrors, metrics, mount),
+      adapters,
       mirrorRoot: layout.mirrors,
-      verifier,
-      checkSignatures: instrumentSignaturePolicy(pipelineSignaturePolicy, metrics, mount),
-      vaultAccess,
-      runner: instrumentRunner(runner, metrics, mount),
-      logger,
       tempRoot: layout.runs,
       networkMode: cfg.containerNetwork,
       instanceId,
+      settingsEvents,
+      logger,
+      metrics,
     });
-    runtimes.set(mount, instrumentRuntime(runtime, metrics));
-    services.set(mount, { keyInspector, vaultAccess });
+    runtimes.set(mount, runtime);
+    services.set(mount, { keyInspector, vaultAccess, settingsEvents });
   }
 
   // With a shared KV store several replicas may serve the same mounts: only the holder of a
@@ -142,7 +132,7 @@ export async function startService(
   });
   if (cfg.storage.kind === 'vault-kv') {
     coordinator = createReplicaCoordinator({
-      store: rawStore,
+      store,
       mounts: cfg.mounts,
       holder: cfg.replicaId,
       ttlMs: cfg.leaseTtlSeconds * 1000,
@@ -190,8 +180,13 @@ export async function startService(
     logger,
     webhooks: { receiver },
     metrics,
-    // Ready when the Docker engine answers and the store can be read (answer cached 5 s).
-    ready: createReadiness({ runner, store: rawStore }),
+    // Ready when the Docker engine answers, the store can be read and the data dir written
+    // (answer cached 5 s).
+    ready: createReadiness({
+      runner,
+      store,
+      writable: () => assertWritableDir(layout.runs, cfg.dataDir),
+    }),
   });
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
   scheduler.start();

@@ -1,5 +1,5 @@
 /**
- * The service for a benchmark, composed exactly as main.ts does (`startService`), in-process on a
+ * The service for a benchmark, composed exactly as src/service.ts does (`startService`), in-process on a
  * free loopback port with a throw-away data dir — like test/helpers/service.ts, but logging at
  * `info` to nowhere, as production would (debug logging of every delivery would bench the logger).
  */

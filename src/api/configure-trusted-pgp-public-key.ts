@@ -1,52 +1,33 @@
 /**
  * `configure/trusted_pgp_public_key/<name>` — one trusted OpenPGP public key. Keys are checked
  * on write (the original stored anything, and one bad key broke every signature check); a read
- * describes the key: fingerprint, user ids and expiry.
+ * describes the key: fingerprint, user ids and expiry. The fields are the `TrustedKey` schema's.
  */
-import { z } from 'zod';
+import { assertName, invalidInput, parseFields } from '../config/field-errors.js';
+import { fieldSpecs } from '../config/fields.js';
+import { TrustedKey } from '../config/settings-schemas.js';
 import { AppError, isAppError } from '../errors.js';
-import { StorageKeys, type StoredTrustedKey } from '../config/stored.js';
-import { assertName, invalidInput, nameField, parseFields, stringField } from './fields.js';
-import type { FieldSpec, PathContext, PathDescriptor } from './types.js';
-
-/** The body of a trusted key write on the collection path (name in the body). */
-export const TrustedPgpPublicKey = z.strictObject({
-  name: nameField(),
-  public_key: stringField({ nonEmpty: true }),
-});
-
-/** The body of a trusted key write on the item path (name from the URL). */
-const TrustedPgpPublicKeyItem = z.strictObject({
-  name: z.unknown().optional(),
-  public_key: stringField({ nonEmpty: true }),
-});
+import { settingsOf } from './settings.js';
+import type { PathContext, PathDescriptor, PathRequest } from './types.js';
 
 /** Field help shared by the collection and item paths. */
-export const trustedKeyFields: Readonly<Record<string, FieldSpec>> = {
-  name: { type: 'name', required: true, description: 'Name of the key.' },
-  public_key: {
-    type: 'string',
-    required: true,
-    description: 'ASCII-armored OpenPGP public key (e.g. public_key=@alice.asc).',
-  },
-};
+export const trustedKeyFields = fieldSpecs(TrustedKey);
 
 /** Validate the key with the KeyInspector and store it; an unusable key is a 400 naming why. */
 export async function storeTrustedKey(
+  req: PathRequest,
   ctx: PathContext,
-  name: string,
-  publicKey: string,
+  key: TrustedKey,
 ): Promise<void> {
   try {
-    await ctx.services.keyInspector.inspect(publicKey);
+    await ctx.services.keyInspector.inspect(key.public_key);
   } catch (e) {
     if (isAppError(e, 'PGP_INVALID', 'INVALID_INPUT')) {
       throw invalidInput([`public_key: must be one usable OpenPGP public key (${e.reason})`]);
     }
     throw e;
   }
-  const stored: StoredTrustedKey = { name, public_key: publicKey };
-  await ctx.store.put(StorageKeys.trustedKey(name), stored);
+  await settingsOf(req, ctx).trustedKeys.put(key.name, key);
 }
 
 const NAME = 'name';
@@ -62,14 +43,14 @@ export const configureTrustedPgpPublicKeyPath: PathDescriptor = {
     async read(req, ctx) {
       const name = req.captures[NAME] ?? '';
       assertName(NAME, name);
-      const e = await ctx.store.get<StoredTrustedKey>(StorageKeys.trustedKey(name));
-      if (!e) throw new AppError('NOT_FOUND', 'no such key');
+      const key = await settingsOf(req, ctx).trustedKeys.get(name);
+      if (!key) throw new AppError('NOT_FOUND', 'no such key');
       try {
-        const info = await ctx.services.keyInspector.inspect(e.value.public_key);
+        const info = await ctx.services.keyInspector.inspect(key.public_key);
         return {
           data: {
-            name: e.value.name,
-            public_key: e.value.public_key,
+            name: key.name,
+            public_key: key.public_key,
             fingerprint: info.primaryFingerprint,
             subkey_fingerprints: [...info.subkeyFingerprints],
             user_ids: [...info.userIds],
@@ -82,7 +63,7 @@ export const configureTrustedPgpPublicKeyPath: PathDescriptor = {
       } catch (err) {
         if (!isAppError(err, 'PGP_INVALID')) throw err;
         return {
-          data: { name: e.value.name, public_key: e.value.public_key },
+          data: { name: key.name, public_key: key.public_key },
           warnings: [`the stored key is no longer usable: ${err.reason}`],
         };
       }
@@ -90,17 +71,17 @@ export const configureTrustedPgpPublicKeyPath: PathDescriptor = {
     async update(req, ctx) {
       const name = req.captures[NAME] ?? '';
       assertName(NAME, name);
-      const body = parseFields(TrustedPgpPublicKeyItem, req.data);
-      if (body.name !== undefined && body.name !== name) {
+      const { name: given, ...body } = req.data;
+      if (given !== undefined && given !== name) {
         throw invalidInput(['name: must equal the name in the path']);
       }
-      await storeTrustedKey(ctx, name, body.public_key);
+      await storeTrustedKey(req, ctx, parseFields(TrustedKey, { ...body, name }));
       return undefined;
     },
     async delete(req, ctx) {
       const name = req.captures[NAME] ?? '';
       assertName(NAME, name);
-      await ctx.store.delete(StorageKeys.trustedKey(name));
+      await settingsOf(req, ctx).trustedKeys.delete(name);
       return undefined;
     },
   },

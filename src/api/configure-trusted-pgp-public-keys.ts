@@ -2,19 +2,12 @@
  * `configure/trusted_pgp_public_key` — the collection of trusted keys: write a key with its name
  * in the body (as the original did: `name=alice public_key=@alice.asc`), read or list the names.
  */
+import { parseFields } from '../config/field-errors.js';
+import { TrustedKey } from '../config/settings-schemas.js';
 import { AppError } from '../errors.js';
-import { StorageKeys } from '../config/stored.js';
-import { parseFields } from './fields.js';
-import {
-  TrustedPgpPublicKey,
-  storeTrustedKey,
-  trustedKeyFields,
-} from './configure-trusted-pgp-public-key.js';
-import type { PathContext, PathDescriptor } from './types.js';
-
-async function names(ctx: PathContext): Promise<string[]> {
-  return (await ctx.store.list(StorageKeys.trustedKeyPrefix)).filter((n) => !n.endsWith('/'));
-}
+import { storeTrustedKey, trustedKeyFields } from './configure-trusted-pgp-public-key.js';
+import { settingsOf } from './settings.js';
+import type { PathDescriptor } from './types.js';
 
 /** The `configure/trusted_pgp_public_key` collection path. */
 export const configureTrustedPgpPublicKeysPath: PathDescriptor = {
@@ -25,17 +18,16 @@ export const configureTrustedPgpPublicKeysPath: PathDescriptor = {
     'Read returns the names; list returns them as keys.',
   fields: trustedKeyFields,
   operations: {
-    async read(_req, ctx) {
-      return { data: { names: await names(ctx) } };
+    async read(req, ctx) {
+      return { data: { names: await settingsOf(req, ctx).trustedKeys.names() } };
     },
-    async list(_req, ctx) {
-      const keys = await names(ctx);
+    async list(req, ctx) {
+      const keys = await settingsOf(req, ctx).trustedKeys.names();
       if (keys.length === 0) throw new AppError('NOT_FOUND', 'no trusted keys');
       return { data: { keys } };
     },
     async update(req, ctx) {
-      const body = parseFields(TrustedPgpPublicKey, req.data);
-      await storeTrustedKey(ctx, body.name, body.public_key);
+      await storeTrustedKey(req, ctx, parseFields(TrustedKey, req.data));
       return undefined;
     },
   },

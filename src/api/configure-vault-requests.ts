@@ -2,10 +2,10 @@
  * `configure/vault_request` — the list of configured Vault requests, with `key_info` describing
  * each one (as the original did), so `bao list -detailed` shows them at a glance.
  */
+import type { VaultRequest } from '../config/settings-schemas.js';
 import { AppError } from '../errors.js';
-import { StorageKeys } from '../config/stored.js';
-import type { VaultRequestConfig } from '../vault/types.js';
 import { vaultRequestFields } from './configure-vault-request.js';
+import { settingsOf } from './settings.js';
 import type { PathDescriptor } from './types.js';
 
 /** The `configure/vault_request` list path. */
@@ -15,20 +15,12 @@ export const configureVaultRequestsPath: PathDescriptor = {
   description: 'List returns the request names as keys, and key_info with each request.',
   fields: vaultRequestFields,
   operations: {
-    async list(_req, ctx) {
-      const names = (await ctx.store.list(StorageKeys.vaultRequestPrefix)).filter(
-        (n) => !n.endsWith('/'),
-      );
-      const keyInfo: Record<string, VaultRequestConfig> = {};
-      const keys: string[] = [];
-      for (const n of names) {
-        const e = await ctx.store.get<VaultRequestConfig>(StorageKeys.vaultRequest(n));
-        if (!e) continue;
-        keys.push(n);
-        keyInfo[n] = e.value;
-      }
-      if (keys.length === 0) throw new AppError('NOT_FOUND', 'no vault requests');
-      return { data: { keys, key_info: keyInfo } };
+    async list(req, ctx) {
+      const requests = await settingsOf(req, ctx).vaultRequests.all();
+      if (requests.length === 0) throw new AppError('NOT_FOUND', 'no vault requests');
+      const keyInfo: Record<string, VaultRequest> = {};
+      for (const r of requests) keyInfo[r.name] = r.value;
+      return { data: { keys: requests.map((r) => r.name), key_info: keyInfo } };
     },
   },
 };

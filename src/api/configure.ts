@@ -1,66 +1,14 @@
 /**
  * `configure` — the main configuration of a mount: which repository and branch to follow, how
- * often, how many trusted signatures a tip needs, and the pinned image and commands to run.
+ * often, how many trusted signatures a tip needs, and the pinned image and commands to run. The
+ * fields, their rules, defaults and help are the `Configuration` schema's.
  */
-import { z } from 'zod';
+import { parseFields } from '../config/field-errors.js';
+import { fieldSpecs } from '../config/fields.js';
+import { Configuration } from '../config/settings-schemas.js';
 import { AppError } from '../errors.js';
-import { StorageKeys, type StoredConfiguration } from '../config/stored.js';
-import { isValidBranchName, parseGitUrl } from '../git/url.js';
-import { commaListField, durationField, intField, parseFields, stringField } from './fields.js';
+import { settingsOf } from './settings.js';
 import type { PathDescriptor } from './types.js';
-
-/** `REPO[:TAG]@sha256:<64hex>` or a local image id `sha256:<64hex>`. */
-const PINNED_IMAGE =
-  /^(?:sha256:[0-9a-f]{64}|[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?@sha256:[0-9a-f]{64})$/;
-// The registry host may contain dots and a port; the expression above allows both in the first part.
-
-function checkCommands(list: readonly string[]): string | undefined {
-  if (list.length === 0) return 'must not be empty';
-  if (list.some((c) => c === '')) return 'must not contain an empty command';
-  if (list.some((c) => /[\r\n]/.test(c)))
-    return 'must not contain newlines (give one command per item)';
-  return undefined;
-}
-
-/** The body of a `configure` write; absent optional fields take their defaults. */
-export const Configuration = z.strictObject({
-  // The same rules the git adapter applies when it opens the mirror, so a write that passes
-  // here cannot fail there; a password in the URL would be readable back, so it is refused.
-  git_repo_url: stringField({
-    check: (s) => {
-      const url = parseGitUrl(s);
-      if (!url) {
-        return 'must be a git URL (https://, ssh://, git://, file://, user@host:path or an absolute path)';
-      }
-      return url.hasPassword
-        ? 'must not carry a password (write it to configure/git_credential)'
-        : undefined;
-    },
-  }),
-  git_branch_name: stringField({
-    default: 'main',
-    check: (s) => (isValidBranchName(s) ? undefined : 'must be a valid branch name'),
-  }),
-  git_poll_period: durationField({ default: 300 }),
-  required_number_of_verified_signatures_on_commit: intField({ default: 0, min: 0 }),
-  initial_last_successful_commit: stringField({
-    default: '',
-    check: (s) =>
-      s === '' || /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(s)
-        ? undefined
-        : 'must be empty or a 40- or 64-hex commit id',
-  }),
-  docker_image: stringField({
-    check: (s) =>
-      PINNED_IMAGE.test(s)
-        ? undefined
-        : 'must be pinned: REPO[:TAG]@sha256:<64 hex> or sha256:<64 hex>',
-  }),
-  commands: commaListField().superRefine((list, ctx) => {
-    const rule = checkCommands(list);
-    if (rule) ctx.addIssue({ code: 'custom', message: rule });
-  }),
-});
 
 /** The `configure` path. */
 export const configurePath: PathDescriptor = {
@@ -69,54 +17,19 @@ export const configurePath: PathDescriptor = {
   description:
     'Write replaces the whole configuration (absent fields take their defaults). Read returns it. ' +
     'Delete removes the configuration only; state, vault requests, keys and credentials stay.',
-  fields: {
-    git_repo_url: {
-      type: 'string',
-      required: true,
-      description:
-        'Git repository URL (http(s)://, ssh://, git://, file://, user@host:path, or a local path).',
-    },
-    git_branch_name: { type: 'string', default: 'main', description: 'Branch to follow.' },
-    git_poll_period: {
-      type: 'duration',
-      default: '5m',
-      description: 'How often to poll; 0 = every scheduler tick.',
-    },
-    required_number_of_verified_signatures_on_commit: {
-      type: 'int',
-      default: 0,
-      description: 'Trusted signatures a tip needs (>= 0; 0 = none).',
-    },
-    initial_last_successful_commit: {
-      type: 'string',
-      default: '',
-      description: 'Commit to start from when none was processed yet (40- or 64-hex).',
-    },
-    docker_image: {
-      type: 'string',
-      required: true,
-      description: 'Pinned image: REPO[:TAG]@sha256:<digest> or a local image id sha256:<digest>.',
-    },
-    commands: {
-      type: 'comma-list',
-      required: true,
-      description:
-        'Commands run in order with /bin/sh -c in /git; a JSON list keeps commas inside a command.',
-    },
-  },
+  fields: fieldSpecs(Configuration),
   operations: {
-    async read(_req, ctx) {
-      const e = await ctx.store.get<StoredConfiguration>(StorageKeys.configuration);
-      if (!e) throw new AppError('NOT_FOUND', 'no configuration');
-      return { data: { ...e.value } };
+    async read(req, ctx) {
+      const cfg = await settingsOf(req, ctx).configuration.get();
+      if (!cfg) throw new AppError('NOT_FOUND', 'no configuration');
+      return { data: { ...cfg } };
     },
     async update(req, ctx) {
-      const cfg: StoredConfiguration = parseFields(Configuration, req.data);
-      await ctx.store.put(StorageKeys.configuration, cfg);
+      await settingsOf(req, ctx).configuration.put(parseFields(Configuration, req.data));
       return undefined;
     },
-    async delete(_req, ctx) {
-      await ctx.store.delete(StorageKeys.configuration);
+    async delete(req, ctx) {
+      await settingsOf(req, ctx).configuration.delete();
       return undefined;
     },
   },

@@ -4,16 +4,18 @@
  * Writes are operator actions and are logged as such.
  */
 import { z } from 'zod';
-import { StorageKeys, type StoredLastCommit } from '../config/stored.js';
+import { commitIdRule } from '../config/rules/names.js';
 import { AppError } from '../errors.js';
-import { parseFields, stringField } from './fields.js';
+import { parseFields } from '../config/field-errors.js';
+import { fieldSpecs, stringField } from '../config/fields.js';
+import { clearLastCommit, readLastCommit, writeLastCommit } from '../pipeline/poll-state.js';
 import type { PathDescriptor } from './types.js';
 
 /** The body of a write: a full 40- or 64-hex commit id. */
 export const LastSuccessfulCommitInput = z.strictObject({
   commit: stringField({
-    check: (s) =>
-      /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(s) ? undefined : 'must be a 40- or 64-hex commit id',
+    check: commitIdRule,
+    description: 'Full commit id (40 or 64 lower-case hex).',
   }),
 });
 
@@ -25,23 +27,16 @@ export const lastSuccessfulCommitPath: PathDescriptor = {
     'Read returns the commit and when it was recorded. Write with commit=<id> sets it (e.g. after ' +
     'a force push, to accept the new history); delete clears it, so initial_last_successful_commit ' +
     'applies again.',
-  fields: {
-    commit: {
-      type: 'string',
-      required: true,
-      description: 'Full commit id (40 or 64 lower-case hex).',
-    },
-  },
+  fields: fieldSpecs(LastSuccessfulCommitInput),
   operations: {
     async read(_req, ctx) {
-      const e = await ctx.store.get<StoredLastCommit>(StorageKeys.lastSuccessfulCommit);
+      const e = await readLastCommit(ctx.store);
       if (!e) throw new AppError('NOT_FOUND', 'no last successful commit');
       return { data: { commit: e.value.commit, at: e.value.at } };
     },
     async update(req, ctx) {
       const { commit } = parseFields(LastSuccessfulCommitInput, req.data);
-      const value: StoredLastCommit = { commit, at: ctx.now().toISOString() };
-      await ctx.store.put(StorageKeys.lastSuccessfulCommit, value);
+      await writeLastCommit(ctx.store, commit, ctx.now());
       ctx.logger.warn(
         { mount: req.mount, commit, operator_action: true },
         'last successful commit set',
@@ -49,7 +44,7 @@ export const lastSuccessfulCommitPath: PathDescriptor = {
       return undefined;
     },
     async delete(req, ctx) {
-      await ctx.store.delete(StorageKeys.lastSuccessfulCommit);
+      await clearLastCommit(ctx.store);
       ctx.logger.warn(
         { mount: req.mount, operator_action: true },
         'last successful commit cleared',

@@ -7,7 +7,7 @@ import { AppError } from '../errors.js';
 import type { PipelineControl } from '../pipeline/control.js';
 import type { PathContext, PathDescriptor } from './types.js';
 
-/** The pipeline control of the context, or INTERNAL when main.ts did not wire one. */
+/** The pipeline control of the context, or INTERNAL when the transport did not wire one. */
 export function requirePipeline(ctx: PathContext): PipelineControl {
   const p = ctx.services.pipeline;
   if (!p) throw new AppError('INTERNAL', 'the pipeline is not wired into the API services');

@@ -2,9 +2,9 @@
  * `status` — what the mount's poller did last and will do next: last poll time and outcome,
  * the remote tip it saw, the last successful commit, the task queued or running, the next poll.
  */
-import { StorageKeys, type StoredConfiguration, type StoredLastCommit } from '../config/stored.js';
+import { readLastCommit, readPollState } from '../pipeline/poll-state.js';
 import { statusFields } from '../pipeline/signature-report.js';
-import { readPollState } from '../pipeline/summarise.js';
+import { settingsOf } from './settings.js';
 import { listTasks } from '../tasks/task-record.js';
 import type { PathDescriptor } from './types.js';
 
@@ -22,9 +22,8 @@ export const statusPath: PathDescriptor = {
   operations: {
     async read(req, ctx) {
       const poll = await readPollState(ctx.store);
-      const last = (await ctx.store.get<StoredLastCommit>(StorageKeys.lastSuccessfulCommit))?.value;
-      const configured =
-        (await ctx.store.get<StoredConfiguration>(StorageKeys.configuration)) !== undefined;
+      const last = (await readLastCommit(ctx.store))?.value;
+      const configured = (await settingsOf(req, ctx).configuration.get()) !== undefined;
       const tasks = await listTasks(ctx.store);
       const running = tasks.find((t) => t.status === 'RUNNING');
       const queued = tasks.find((t) => t.status === 'QUEUED');

@@ -6,14 +6,19 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { DEFAULT_LOG_READ_LIMIT, readTaskLogText, sliceLog } from '../tasks/task-log.js';
-import { intField, parseFields } from './fields.js';
+import { parseFields } from '../config/field-errors.js';
+import { fieldSpecs, intField } from '../config/fields.js';
 import { TASK_UUID } from './task.js';
 import type { PathDescriptor } from './types.js';
 
 /** Query fields of a log read. */
 export const TaskLogQuery = z.object({
-  offset: intField({ default: 0, min: 0 }),
-  limit: intField({ default: DEFAULT_LOG_READ_LIMIT, min: 0 }),
+  offset: intField({ default: 0, min: 0, description: 'Characters to skip.' }),
+  limit: intField({
+    default: DEFAULT_LOG_READ_LIMIT,
+    min: 0,
+    description: 'Characters to return; 0 = all.',
+  }),
 });
 
 /** The `task/<uuid>/log` path. */
@@ -23,14 +28,7 @@ export const taskLogPath: PathDescriptor = {
   description:
     'Returns {result: <text>}: limit characters from offset (defaults 0 and 500; limit=0 returns ' +
     'the rest). Logs are bounded: past 1 MiB the middle is replaced by a marker.',
-  fields: {
-    offset: { type: 'int', default: 0, description: 'Characters to skip.' },
-    limit: {
-      type: 'int',
-      default: DEFAULT_LOG_READ_LIMIT,
-      description: 'Characters to return; 0 = all.',
-    },
-  },
+  fields: fieldSpecs(TaskLogQuery),
   operations: {
     async read(req, ctx) {
       const uuid = req.captures['uuid'] ?? '';

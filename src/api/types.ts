@@ -5,6 +5,8 @@
  * AppError. The HTTP server (src/http) is one transport over these descriptors; an OpenBao
  * plugin transport is planned over the very same list. Nothing here may import HTTP types.
  */
+import type { FieldSpec } from '../config/fields.js';
+import type { SettingsEvents } from '../config/settings-events.js';
 import type { Logger } from '../logging.js';
 import type { KeyInspector } from '../pgp/types.js';
 import type { PipelineControl } from '../pipeline/control.js';
@@ -14,18 +16,8 @@ import type { VaultAccessService } from '../vault/types.js';
 /** Vault's logical operations (`create` is folded into `update`, as `vault write` sends PUT). */
 export type Operation = 'read' | 'list' | 'update' | 'delete';
 
-/** How a field is typed when the CLI sends it (key=value pairs arrive as strings). */
-export type FieldType = 'string' | 'int' | 'bool' | 'duration' | 'comma-list' | 'object' | 'name';
-
-/** One field of a path, for parsing and for help/reference generation. */
-export interface FieldSpec {
-  readonly type: FieldType;
-  readonly description: string;
-  readonly default?: unknown;
-  readonly required?: boolean;
-  /** Write-only: never returned by a read, never logged. */
-  readonly sensitive?: boolean;
-}
+/** Field help is derived from the settings schemas (src/config/fields.ts). */
+export type { FieldSpec, FieldType } from '../config/fields.js';
 
 /** What a handler receives. */
 export interface PathRequest {
@@ -40,7 +32,7 @@ export interface PathRequest {
   readonly data: Readonly<Record<string, unknown>>;
 }
 
-/** Services the paths may use besides storage; main.ts wires the real ones. */
+/** Services the paths may use besides storage; src/service.ts wires the real ones. */
 export interface ApiServices {
   /** Validates trusted PGP keys on write and describes them on read. */
   readonly keyInspector: KeyInspector;
@@ -48,6 +40,8 @@ export interface ApiServices {
   readonly vaultAccess: VaultAccessService;
   /** Polls, next-poll times and task cancel (absent: those paths answer INTERNAL). */
   readonly pipeline?: PipelineControl;
+  /** Where settings writes are announced (e.g. to the webhook endpoint index); absent: nowhere. */
+  readonly settingsEvents?: SettingsEvents;
 }
 
 /** What a handler can touch. */

@@ -1,7 +1,8 @@
 /** Where the service keeps what it owns below its data directory (one place, so nothing drifts). */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AppError } from '../errors.js';
 
 /** Paths below `dataDir`: the file store, the git mirrors, and the per-run work dirs. */
 export function dataLayout(dataDir: string): {
@@ -33,4 +34,32 @@ export async function loadOrCreateInstanceId(dataDir: string): Promise<string> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await writeFile(file, `${id}\n`, { mode: 0o600 });
   return id;
+}
+
+/**
+ * Create `dir` (0700) when missing and prove this process can write in it, or throw
+ * STORAGE_FAILED whose reason names the fix. The usual cause is a bind-mounted data dir that the
+ * host (or Docker, creating a missing host path) owns as root while the service runs as another
+ * user; the reason says which uid/gid must own `dataDir`.
+ */
+export async function assertWritableDir(dir: string, dataDir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const probe = join(dir, `.write-probe-${process.pid}`);
+    await writeFile(probe, '', { mode: 0o600 });
+    await rm(probe, { force: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    const uid = process.getuid?.() ?? -1;
+    const gid = process.getgid?.() ?? -1;
+    const fix =
+      code === 'EROFS'
+        ? `mount ${dataDir} read-write`
+        : `make ${dataDir} writable by uid ${uid} gid ${gid}, e.g. \`sudo install -d -o ${uid} -g ${gid} -m 0700 ${dataDir}\` (the container image does this itself when started as root, its default)`;
+    throw new AppError(
+      'STORAGE_FAILED',
+      `the data dir is not writable: cannot write in ${dir} (${code}) as uid ${uid} gid ${gid}; ${fix}`,
+      { details: { dir, code, uid, gid }, next: 'user' },
+    );
+  }
 }

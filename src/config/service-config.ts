@@ -12,8 +12,8 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { LogLevel } from '../logging.js';
-import { NAME_PATTERN } from './stored.js';
-import { isHttpUrl } from './urls.js';
+import { NAME_PATTERN, NAME_RULE } from './rules/names.js';
+import { isHttpUrl } from './rules/http-url.js';
 
 /** How /v1 callers are authorized. */
 export type AuthMode =
@@ -66,7 +66,7 @@ export const ServiceConfig = z.strictObject({
   dataDir: z.string().min(1, 'must not be empty'),
   rootTokenFile: z.string().min(1, 'must not be empty'),
   mounts: z
-    .array(z.string().regex(NAME_PATTERN, 'must match ^\\w(([\\w.-]+)?\\w)?$'))
+    .array(z.string().regex(NAME_PATTERN, NAME_RULE))
     .min(1, 'must name at least one mount')
     .refine((m) => new Set(m).size === m.length, 'must not repeat a mount'),
   auth: z.discriminatedUnion('mode', [
@@ -116,6 +116,12 @@ export const ServiceConfig = z.strictObject({
     .int('must be a whole number of seconds')
     .min(3, 'must be at least 3')
     .max(600, 'must be at most 600'),
+  gitSafeDirectories: z.array(
+    z
+      .string()
+      .refine((d) => d === '*' || d.startsWith('/'), 'must be an absolute path or *')
+      .refine((d) => !/[\n\r\0]/.test(d), 'must not contain a line break'),
+  ),
 });
 
 /** The frozen service configuration. */
@@ -138,6 +144,8 @@ export type ServiceConfig = Readonly<{
   /** This replica's identity in mount leases (replicas sharing a KV store). */
   replicaId: string;
   leaseTtlSeconds: number;
+  /** Local repositories owned by another user that git may read anyway (`*`: all). */
+  gitSafeDirectories: readonly string[];
 }>;
 
 /** Storage backend settings (the KV token and secret id are read from files or env, never argv). */
@@ -179,6 +187,7 @@ export const SERVE_FLAGS = {
   'kv-tls-server-name': { type: 'string' },
   'replica-id': { type: 'string' },
   'lease-ttl-seconds': { type: 'string' },
+  'git-safe-directory': { type: 'string', multiple: true },
 } as const;
 
 /** Map of config fields to their flag and variable, so messages name what the user typed. */
@@ -196,6 +205,7 @@ const SOURCES: Readonly<Record<string, string>> = {
   storage: '--storage and --kv-* / FLANT_GITOPS_STORAGE and FLANT_GITOPS_KV_*',
   replicaId: '--replica-id / FLANT_GITOPS_REPLICA_ID',
   leaseTtlSeconds: '--lease-ttl-seconds / FLANT_GITOPS_LEASE_TTL_SECONDS',
+  gitSafeDirectories: '--git-safe-directory / FLANT_GITOPS_GIT_SAFE_DIRECTORIES',
 };
 
 function deepFreeze<T>(o: T): T {
@@ -309,6 +319,12 @@ export function loadServiceConfig(
         .replace(/[^\w.-]/g, '-')
         .slice(0, 80)}-${process.pid}-${randomBytes(3).toString('hex')}`,
     leaseTtlSeconds: flags['lease-ttl-seconds'] ?? env.FLANT_GITOPS_LEASE_TTL_SECONDS ?? '15',
+    gitSafeDirectories:
+      flags['git-safe-directory'] ??
+      (env.FLANT_GITOPS_GIT_SAFE_DIRECTORIES ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
   });
   const fluxRecv = flags['flux-recv-config'] ?? env.FLANT_GITOPS_FLUX_RECV_CONFIG;
   if (fluxRecv !== undefined && fluxRecv !== '') {

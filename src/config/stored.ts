@@ -1,44 +1,10 @@
 /**
- * The shapes kept in storage, per mount (keys are relative to `mounts/<mount>/`), and the key
- * names. This is the contract between the API paths (which write them after validation) and the
- * pipeline (which reads them). Key names follow the original plugin's where it had one.
- * Durations are integer seconds.
+ * Storage keys of a mount (relative to `mounts/<mount>/`) and the state records that are not
+ * settings. Key names follow the original plugin's where it had one (docs/compat.md, "Storage
+ * keys"). The settings' shapes are the schemas of ./settings-schemas.ts, read and written only
+ * through ./mount-settings.ts; tasks belong to src/tasks/, poll state and the last successful
+ * commit to src/pipeline/poll-state.ts.
  */
-
-/** configure */
-export interface StoredConfiguration {
-  readonly git_repo_url: string;
-  readonly git_branch_name: string;
-  readonly git_poll_period: number;
-  readonly required_number_of_verified_signatures_on_commit: number;
-  readonly initial_last_successful_commit: string;
-  readonly docker_image: string;
-  readonly commands: readonly string[];
-}
-
-/** configure/git_credential */
-export interface StoredGitCredential {
-  readonly username: string;
-  readonly password: string;
-}
-
-/** configure/git_ssh_key */
-export interface StoredGitSshKey {
-  readonly private_key: string;
-  readonly known_hosts: string;
-}
-
-/** configure/trusted_pgp_public_key/<name> */
-export interface StoredTrustedKey {
-  readonly name: string;
-  readonly public_key: string;
-}
-
-/** task/configure */
-export interface StoredTaskConfiguration {
-  readonly task_timeout: number;
-  readonly task_history_limit: number;
-}
 
 /** The value at `last_successful_commit`. */
 export interface StoredLastCommit {
@@ -46,15 +12,16 @@ export interface StoredLastCommit {
   readonly at: string;
 }
 
-/** configure/webhook/<name> (the secret is write-only: never returned by a read) */
-export interface StoredWebhook {
-  readonly name: string;
-  readonly source: string;
-  readonly secret: string;
-  /** Branch filter; '' = the mount's `git_branch_name`. */
-  readonly branch: string;
-  readonly backends: readonly string[];
-}
+/** The settings of a mount, by the name change notices use. */
+export type SettingName =
+  | 'configuration'
+  | 'vault_request'
+  | 'trusted_key'
+  | 'git_credential'
+  | 'git_ssh_key'
+  | 'webhook'
+  | 'vault_access'
+  | 'task_settings';
 
 /** Storage keys (relative to the mount's scope). */
 export const StorageKeys = {
@@ -81,6 +48,3 @@ export const StorageKeys = {
 export function mountScope(mount: string): string {
   return `mounts/${mount}/`;
 }
-
-/** Names in paths and mounts: Vault's `^\w(([\w.-]+)?\w)?$`. */
-export const NAME_PATTERN = /^\w(([\w.-]+)?\w)?$/;

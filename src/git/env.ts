@@ -40,20 +40,53 @@ export interface GitEnvOptions {
   readonly timeoutMs: number;
   /** Parent of the 0600 temp dir for SSH key material (default: the OS temp dir). */
   readonly tmpDir?: string;
+  /** The service's own git config file (see baseGitEnv); none: /dev/null. */
+  readonly globalConfig?: string;
+}
+
+/**
+ * The text of the service's git config: one `safe.directory` per path the operator marked safe
+ * (`*` marks every repository safe). git refuses a local repository owned by another user
+ * ("dubious ownership") unless its path is listed in a global or system config, never from
+ * environment or `-c` settings (git 2.39), so the hermetic environment needs this one file.
+ */
+export function serviceGitConfig(safeDirectories: readonly string[]): string {
+  const lines = [
+    '# Written by flant-gitops from --git-safe-directory before its first git call; do not edit.',
+    '[safe]',
+  ];
+  for (const dir of safeDirectories) {
+    if (/[\n\r\0]/.test(dir)) throw new Error('a safe directory must not contain a line break');
+    lines.push(`\tdirectory = "${dir.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Write the service's git config file (0600) for `safeDirectories`; returns its path. */
+export async function writeServiceGitConfig(
+  file: string,
+  safeDirectories: readonly string[],
+): Promise<string> {
+  await writeFile(file, serviceGitConfig(safeDirectories), { mode: 0o600 });
+  return file;
 }
 
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The hermetic base every git call gets, remote or not. */
-export function baseGitEnv(): Record<string, string> {
+/**
+ * The hermetic base every git call gets, remote or not. No user or system config is read; the
+ * only "global" config is the service's own file when one is given (written by
+ * writeServiceGitConfig: nothing but `safe.directory` entries, which git honours only there).
+ */
+export function baseGitEnv(globalConfig?: string): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: process.env.HOME ?? '/nonexistent',
     LANG: 'C.UTF-8',
     LC_ALL: 'C.UTF-8',
-    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_CONFIG_GLOBAL: globalConfig ?? '/dev/null',
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_TERMINAL_PROMPT: '0',
     GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh',
@@ -86,7 +119,7 @@ function sshCommand(timeoutMs: number, keyFile?: string, knownHosts?: string): s
  */
 export async function remoteGitEnv(auth: GitAuth, opts: GitEnvOptions): Promise<GitCallEnv> {
   const env: Record<string, string> = {
-    ...baseGitEnv(),
+    ...baseGitEnv(opts.globalConfig),
     // curl gives up by itself a little after our own timeout, so no helper outlives a killed git.
     GIT_HTTP_LOW_SPEED_LIMIT: '1',
     GIT_HTTP_LOW_SPEED_TIME: String(Math.ceil(opts.timeoutMs / 1000) + 5),

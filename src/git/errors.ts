@@ -4,7 +4,7 @@
  * over git's stderr so the table of known messages is unit-tested without a network.
  */
 import { AppError, type ErrorCode } from '../errors.js';
-import { redactUrlCredentials } from './url.js';
+import { redactUrlCredentials } from './redact.js';
 
 /** What we know about one failed git call. */
 export interface GitFailure {
@@ -30,6 +30,15 @@ interface Rule {
 
 /** Checked in order: the first match wins (auth before unreachable: ssh prints both). */
 const RULES: readonly Rule[] = [
+  {
+    // git >= 2.35.2 refuses a repository (for file:// remotes: the source repository, checked by
+    // upload-pack) whose owner is not the user running git. Before "not found"/"unreachable":
+    // git also prints "could not read from remote repository" after it.
+    code: 'GIT_UNSAFE_REPOSITORY',
+    reason:
+      "the repository is owned by another user than the service's, so git refuses it (safe.directory); give it to the service's user, or mark it safe with --git-safe-directory PATH / FLANT_GITOPS_GIT_SAFE_DIRECTORIES",
+    match: /detected dubious ownership|unsafe repository \(.* is owned by someone else\)/i,
+  },
   {
     code: 'GIT_AUTH',
     reason:
@@ -65,6 +74,8 @@ const RULES: readonly Rule[] = [
 /** Boilerplate lines git and ssh add around the one line that says what went wrong. */
 const NOISE: readonly RegExp[] = [
   /^hint:/i,
+  /^to add an exception for this directory, call:$/i,
+  /^git config --global --add safe\.directory /i,
   /^warning: redirecting/i,
   /^@+$/,
   /^@\s+WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!\s+@$/,
@@ -89,7 +100,10 @@ export function sanitizeGitOutput(text: string, secrets: readonly string[] = [])
   return joined.length > 600 ? `${joined.slice(0, 600)}…` : joined;
 }
 
-/** Classify a failed git call into GIT_AUTH / GIT_NOT_FOUND / GIT_UNREACHABLE / GIT_TIMEOUT / GIT_FAILED. */
+/**
+ * Classify a failed git call into GIT_AUTH / GIT_NOT_FOUND / GIT_UNREACHABLE / GIT_TIMEOUT /
+ * GIT_UNSAFE_REPOSITORY / GIT_FAILED.
+ */
 export function classifyGitFailure(f: GitFailure): AppError {
   const where = f.url === undefined ? '' : ` (${redactUrlCredentials(f.url)})`;
   const detail = sanitizeGitOutput(f.stderr, f.secrets);

@@ -1,8 +1,9 @@
 /**
- * Public surface of the git adapter: the composition root builds a SimpleGitMirrorFactory; the API
- * validates URLs with isValidGitUrl; the pipeline compares snapshots with sameRefs.
+ * Public surface of the git adapter: the composition root (src/service.ts) builds a
+ * SimpleGitMirrorFactory; the pipeline compares snapshots with sameRefs. The URL and branch rules
+ * live in src/config/rules/ so that the API need not import this adapter.
  */
 export { SimpleGitMirrorFactory, DEFAULT_GIT_TIMEOUT_MS, type GitMirrorOptions } from './mirror.js';
-export { isValidGitUrl, isValidBranchName, parseGitUrl, redactUrlCredentials } from './url.js';
+export { redactUrlCredentials } from './redact.js';
 export { sameRefs } from './refs.js';
 export type * from './types.js';

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError, invalidField } from '../errors.js';
-import { baseGitEnv, remoteGitEnv } from './env.js';
+import { baseGitEnv, remoteGitEnv, writeServiceGitConfig } from './env.js';
 import { GitExitError, runGit, type GitCall } from './run.js';
 import {
   isObjectId,
@@ -26,7 +26,8 @@ import type {
   GitRemoteSpec,
   RemoteRefs,
 } from './types.js';
-import { isSshUrl, isValidBranchName, parseGitUrl } from './url.js';
+import { isValidBranchName } from '../config/rules/branch-name.js';
+import { isSshUrl, parseGitUrl } from '../config/rules/git-url.js';
 
 /** Options of the adapter (all have defaults). */
 export interface GitMirrorOptions {
@@ -34,6 +35,13 @@ export interface GitMirrorOptions {
   readonly timeoutMs?: number;
   /** Parent dir of short-lived temp dirs (SSH key material, export index). Default: OS temp. */
   readonly tmpDir?: string;
+  /**
+   * Local repositories (file:// remotes) owned by another user that git may read anyway
+   * (`safe.directory`; `*` for all). Needs `configFile`, where they are written on first use.
+   */
+  readonly safeDirectories?: readonly string[];
+  /** The service's own git config file (written here; default: none, i.e. /dev/null). */
+  readonly configFile?: string;
 }
 
 /** Default per-call timeout. */
@@ -51,10 +59,20 @@ export class SimpleGitMirrorFactory implements GitMirrorFactory {
   private readonly tmpDir: string | undefined;
   /** Fetches per mirror dir since its last `maintenance run --auto` (this process only). */
   private readonly fetchesSinceMaintenance = new Map<string, number>();
+  /** The service's git config, written once before the first git call (undefined: none). */
+  private readonly globalConfig: () => Promise<string | undefined>;
 
   constructor(opts: GitMirrorOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS;
     this.tmpDir = opts.tmpDir;
+    const safe = opts.safeDirectories ?? [];
+    const file = opts.configFile;
+    let written: Promise<string | undefined> | undefined;
+    this.globalConfig = () =>
+      (written ??=
+        safe.length === 0 || file === undefined
+          ? Promise.resolve(undefined)
+          : writeServiceGitConfig(file, safe));
   }
 
   async open(mirrorDir: string, spec: GitRemoteSpec): Promise<GitMirror> {
@@ -73,21 +91,33 @@ export class SimpleGitMirrorFactory implements GitMirrorFactory {
     if (spec.auth.kind === 'basic' && !/^https?:\/\//i.test(spec.url)) {
       throw invalidField('git_repo_url', 'a username and password need an http(s):// URL');
     }
-    await ensureBareRepo(mirrorDir, this.timeoutMs);
+    const globalConfig = await this.globalConfig();
+    await ensureBareRepo(mirrorDir, this.timeoutMs, globalConfig);
     const afterFetch = (): boolean => {
       const n = (this.fetchesSinceMaintenance.get(mirrorDir) ?? 0) + 1;
       this.fetchesSinceMaintenance.set(mirrorDir, n % FETCHES_PER_MAINTENANCE);
       return n >= FETCHES_PER_MAINTENANCE;
     };
-    return new SimpleGitMirror(mirrorDir, spec, this.timeoutMs, this.tmpDir, afterFetch);
+    return new SimpleGitMirror(
+      mirrorDir,
+      spec,
+      this.timeoutMs,
+      this.tmpDir,
+      afterFetch,
+      globalConfig,
+    );
   }
 }
 
-async function ensureBareRepo(dir: string, timeoutMs: number): Promise<void> {
+async function ensureBareRepo(
+  dir: string,
+  timeoutMs: number,
+  globalConfig: string | undefined,
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   const entries = await readdir(dir);
   if (entries.length === 0) {
-    await runGit(dir, { op: 'init', env: baseGitEnv(), timeoutMs }, (g) =>
+    await runGit(dir, { op: 'init', env: baseGitEnv(globalConfig), timeoutMs }, (g) =>
       g.raw(['init', '--quiet', '--bare', '.']),
     );
     return;
@@ -129,6 +159,8 @@ class SimpleGitMirror implements GitMirror {
     private readonly tmpDir: string | undefined,
     /** Counts a fetch; true when the mirror is due for housekeeping. */
     private readonly afterFetch: () => boolean,
+    /** The service's git config file (safe.directory entries), if any. */
+    private readonly globalConfig: string | undefined,
   ) {
     this.names = trackedRefNames(spec.branch);
   }
@@ -138,7 +170,7 @@ class SimpleGitMirror implements GitMirror {
   }
 
   private local(op: string, extra: Partial<GitCall> = {}): GitCall {
-    return { op, env: baseGitEnv(), timeoutMs: this.timeoutMs, ...extra };
+    return { op, env: baseGitEnv(this.globalConfig), timeoutMs: this.timeoutMs, ...extra };
   }
 
   /** Run a call against the remote with its credentials, removing key material afterwards. */
@@ -146,6 +178,7 @@ class SimpleGitMirror implements GitMirror {
     const call = await remoteGitEnv(this.spec.auth, {
       timeoutMs: this.timeoutMs,
       ...(this.tmpDir !== undefined ? { tmpDir: this.tmpDir } : {}),
+      ...(this.globalConfig !== undefined ? { globalConfig: this.globalConfig } : {}),
     });
     try {
       const spec: GitCall = {
@@ -311,7 +344,7 @@ class SimpleGitMirror implements GitMirror {
     // A throw-away index: the mirror's own (bare, index-less) state is never touched.
     const tmp = await mkdtemp(join(this.tmpDir ?? tmpdir(), 'fg-git-export-'));
     try {
-      const env = { ...baseGitEnv(), GIT_INDEX_FILE: join(tmp, 'index') };
+      const env = { ...baseGitEnv(this.globalConfig), GIT_INDEX_FILE: join(tmp, 'index') };
       await runGit(this.dir, this.local('checkout', { env }), (g) =>
         g.raw(['--work-tree', dir, 'checkout', '--no-overlay', commit, '--', '.']),
       );

@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { mountScope } from '../config/stored.js';
 import { AppError, toAppError } from '../errors.js';
-import { helpText } from '../api/help.js';
-import { apiPaths, createPathFinder } from '../api/paths.js';
-import type { ApiServices, Operation, PathContext } from '../api/types.js';
+import { createDispatcher } from '../api/dispatch.js';
+import { apiPaths } from '../api/paths.js';
+import type { ApiServices, Operation } from '../api/types.js';
 import { scopedStore, type Store } from '../storage/store.js';
 import { tokenFromHeaders, type AuthOperation } from './auth.js';
 import { errorAnswer, successEnvelope } from './envelope.js';
@@ -60,7 +60,7 @@ function splitUrl(url: string): { mount: string; path: string } | undefined {
 
 /** Register `/v1/<mount>/<path>` for every configured mount's API paths. */
 export function registerApiRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const find = createPathFinder(deps.paths ?? apiPaths);
+  const dispatch = createDispatcher(deps.paths ?? apiPaths);
   const stores = new Map<string, Store>(
     deps.mounts.map((m) => [m, scopedStore(deps.store, mountScope(m))]),
   );
@@ -92,29 +92,18 @@ export function registerApiRoutes(app: FastifyInstance, deps: AppDeps): void {
         operation,
       });
       const store = stores.get(where.mount);
-      const match = store ? find(where.path) : undefined;
-      if (!store || !match) throw new AppError('NOT_FOUND', 'no such path');
-      if (operation === 'help') {
-        await reply
-          .code(200)
-          .send({ help: helpText(match.descriptor, `${where.mount}/${where.path}`) });
+      if (!store) throw new AppError('NOT_FOUND', 'no such path');
+      const data = requestData(operation, request.body, query);
+      const res = await dispatch(
+        { operation, mount: where.mount, path: where.path, data },
+        { store, services: servicesOf(where.mount), logger: log, now },
+      );
+      if (res.kind === 'help') {
+        await reply.code(200).send({ help: res.help });
         return;
       }
-      const handler = match.descriptor.operations[operation as Operation];
-      if (!handler) {
-        throw new AppError(
-          'UNSUPPORTED_OPERATION',
-          `unsupported operation ${operation} on this path`,
-        );
-      }
-      const data = requestData(operation, request.body, query);
-      const ctx: PathContext = { store, services: servicesOf(where.mount), logger: log, now };
-      const res = await handler(
-        { operation, mount: where.mount, path: where.path, captures: match.captures, data },
-        ctx,
-      );
-      log.info({ ...fields, status: res ? 200 : 204 }, 'api request');
-      if (!res) {
+      log.info({ ...fields, status: res.kind === 'data' ? 200 : 204 }, 'api request');
+      if (res.kind === 'none') {
         await reply.code(204).send();
         return;
       }
@@ -145,17 +134,11 @@ export function registerApiRoutes(app: FastifyInstance, deps: AppDeps): void {
 
 /** Fields of a request: the JSON body for writes, query parameters (minus list/help) otherwise. */
 function requestData(
-  op: Operation,
+  op: Operation | 'help',
   body: unknown,
   query: Record<string, unknown>,
-): Record<string, unknown> {
-  if (op === 'update') {
-    if (body === undefined || body === null || body === '') return {};
-    if (typeof body !== 'object' || Array.isArray(body)) {
-      throw new AppError('INVALID_INPUT', '(body): must be a JSON object');
-    }
-    return body as Record<string, unknown>;
-  }
+): unknown {
+  if (op === 'update') return body;
   const { list: _l, help: _h, ...rest } = query;
   return rest;
 }

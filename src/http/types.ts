@@ -1,6 +1,6 @@
 /**
  * What the HTTP app is built from. Everything is injected (adapters, clock, authorizer) so tests
- * build the same app main.ts builds, over an in-memory store and fakes of our own interfaces.
+ * build the same app src/service.ts builds, over an in-memory store and fakes of our own interfaces.
  */
 import type { ApiServices, PathDescriptor } from '../api/types.js';
 import type { Logger } from '../logging.js';
@@ -17,7 +17,7 @@ export interface AppDeps {
   readonly mounts: readonly string[];
   /**
    * Services of the API paths: one set for all mounts, or one per mount (the VaultAccessService
-   * keeps one AppRole session per instance, so main.ts builds one per mount).
+   * keeps one AppRole session per instance, so src/service.ts builds one per mount).
    */
   readonly services: ApiServices | ((mount: string) => ApiServices);
   readonly authorizer: Authorizer;

@@ -1,20 +1,22 @@
 /**
  * Per-mount wiring: the mirror, the task manager, the pipeline and the summariser behind one
- * `poll(reason)`, which is what the scheduler calls. main.ts builds one runtime per mount from
- * the concrete adapters; tests build it from fakes of the same interfaces.
+ * `poll(reason)`, which is what the scheduler calls. src/service.ts builds one runtime per mount
+ * from the concrete adapters; tests build it from fakes of the same interfaces.
  */
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  mountScope,
-  StorageKeys,
-  type StoredConfiguration,
-  type StoredGitCredential,
-  type StoredGitSshKey,
-} from '../config/stored.js';
-import { toAppError } from '../errors.js';
-import type { GitAuth, GitMirror, GitMirrorFactory, GitRemoteSpec } from '../git/types.js';
+import { mountSettings, type MountSettings } from '../config/mount-settings.js';
+import type { SettingsEvents } from '../config/settings-events.js';
+import type { Configuration } from '../config/settings-schemas.js';
+import { mountScope } from '../config/stored.js';
+import type {
+  GitAuth,
+  GitMirror,
+  GitMirrorFactory,
+  GitRemoteSpec,
+  RemoteRefs,
+} from '../git/types.js';
 import type { Logger } from '../logging.js';
 import type { SignatureVerifier } from '../pgp/types.js';
 import type { ContainerRunner } from '../runner/types.js';
@@ -23,12 +25,12 @@ import { scopedStore, type Store } from '../storage/store.js';
 import { createTaskManager, type TaskManager } from '../tasks/task-manager.js';
 import type { StoredTask } from '../tasks/task-record.js';
 import type { VaultAccessService } from '../vault/types.js';
-import { runPipeline } from './pipeline.js';
+import { runPipeline, type StartedTask } from './pipeline.js';
 import { runLabels } from './steps-run.js';
 import { pipelineSignaturePolicy } from './signature-policy.js';
-import type { RemoteProbe, RunOutcome, SignaturePolicy } from './run-context.js';
-import { lastCommitOf } from './steps-git.js';
-import { readPollState, summarise, taskOutcomeOf, writePollState } from './summarise.js';
+import { readPollState, type PollResult } from './poll-state.js';
+import type { PipelineDeps, SignaturePolicy } from './run-context.js';
+import { summarise } from './summarise.js';
 
 /** Everything a mount runtime is built from. */
 export interface MountRuntimeOptions {
@@ -57,10 +59,16 @@ export interface MountRuntimeOptions {
   readonly instanceId?: string;
   readonly logLimitChars?: number;
   readonly logFlushMs?: number;
+  /** Where the runtime's own settings writes (vault access rotation) are announced. */
+  readonly settingsEvents?: SettingsEvents;
+  /** Reason written on tasks a previous process left (default "service restarted"). */
+  readonly restartReason?: string;
 }
 
 /** One mount's runtime: a scheduler target plus the task operations the API needs. */
 export interface MountRuntime extends PollTarget {
+  /** Run one poll to its end; says how it ended (`skipped`: not configured, or a task waits). */
+  poll(reason: string): Promise<PollResult>;
   readonly mount: string;
   /** The mount's scoped store. */
   readonly store: Store;
@@ -68,14 +76,57 @@ export interface MountRuntime extends PollTarget {
   /** Call once at start-up: cancels tasks a previous process left and sweeps its containers. */
   start(): Promise<void>;
   cancelTask(uuid: string): Promise<StoredTask>;
+  /** Abort the running task (the process is stopping); its run kills its container. */
+  abort(reason: string): number;
 }
 
-async function gitAuth(store: Store): Promise<GitAuth> {
-  const ssh = (await store.get<StoredGitSshKey>(StorageKeys.gitSshKey))?.value;
+async function gitAuth(settings: MountSettings): Promise<GitAuth> {
+  const ssh = await settings.gitSshKey.get();
   if (ssh) return { kind: 'ssh', privateKey: ssh.private_key, knownHosts: ssh.known_hosts };
-  const basic = (await store.get<StoredGitCredential>(StorageKeys.gitCredential))?.value;
+  const basic = await settings.gitCredential.get();
   if (basic) return { kind: 'basic', username: basic.username, password: basic.password };
   return { kind: 'none' };
+}
+
+/**
+ * A mirror opened on first use: the pipeline's first step opens it, so a mirror that cannot be
+ * opened fails that step (and the poll gets a task saying why) like any other git failure.
+ */
+class LazyMirror implements GitMirror {
+  private opened: Promise<GitMirror> | undefined;
+  private mirror: GitMirror | undefined;
+
+  constructor(private readonly open: () => Promise<GitMirror>) {}
+
+  private get(): Promise<GitMirror> {
+    this.opened ??= this.open().then((m) => (this.mirror = m));
+    return this.opened;
+  }
+
+  async lsRemote() {
+    return (await this.get()).lsRemote();
+  }
+  async fetch(refs: RemoteRefs) {
+    return (await this.get()).fetch(refs);
+  }
+  async localRefs() {
+    return (await this.get()).localRefs();
+  }
+  async isAncestor(ancestor: string, descendant: string) {
+    return (await this.get()).isAncestor(ancestor, descendant);
+  }
+  async readCommit(commit: string) {
+    return (await this.get()).readCommit(commit);
+  }
+  async readSignatureNotes(commit: string, source: Parameters<GitMirror['readSignatureNotes']>[1]) {
+    return (await this.get()).readSignatureNotes(commit, source);
+  }
+  async exportTree(commit: string, dir: string) {
+    return (await this.get()).exportTree(commit, dir);
+  }
+  get counters() {
+    return this.mirror?.counters ?? { lsRemote: 0, fetch: 0 };
+  }
 }
 
 /** Build the runtime of one mount. */
@@ -83,6 +134,11 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
   const { mount } = opts;
   const store = scopedStore(opts.store, mountScope(mount));
   const logger = opts.logger.child({ mount });
+  const settings = mountSettings(store, {
+    mount,
+    logger,
+    ...(opts.settingsEvents === undefined ? {} : { events: opts.settingsEvents }),
+  });
   const now = opts.now ?? (() => new Date());
   const tasks = createTaskManager({
     store,
@@ -93,11 +149,11 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     ...(opts.logFlushMs === undefined ? {} : { logFlushMs: opts.logFlushMs }),
   });
   // A new URL or branch gets a new mirror directory.
-  const openMirror = async (config: StoredConfiguration): Promise<GitMirror> => {
+  const openMirror = async (config: Configuration): Promise<GitMirror> => {
     const spec: GitRemoteSpec = {
       url: config.git_repo_url,
       branch: config.git_branch_name,
-      auth: await gitAuth(store),
+      auth: await gitAuth(settings),
     };
     const id = createHash('sha256')
       .update(`${spec.url}\n${spec.branch}`)
@@ -107,86 +163,50 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     return opts.mirrors.open(dir, spec);
   };
 
-  /**
-   * The ls-remote of a poll, made before any task exists. An up-to-date tip (most polls) is
-   * recorded in the poll state alone, one non-durable write, and no task: the task history keeps
-   * the polls that did something. Otherwise the answer (or its error) goes to the task's run.
-   * True when the poll is done.
-   */
-  const probeUpToDate = async (
-    config: StoredConfiguration,
-    mirror: GitMirror,
-  ): Promise<RemoteProbe | true> => {
-    let refs;
-    try {
-      refs = await mirror.lsRemote();
-    } catch (error) {
-      return { error };
-    }
-    const last = (await lastCommitOf(store, config)).commit;
-    if (refs.branch === undefined || refs.branch !== last) return { refs };
-    const outcome: RunOutcome = {
-      kind: 'up-to-date',
-      state: { refs, tip: refs.branch, last, lastVersion: 0, signers: [], env: {} },
-    };
-    const { reason, commit } = taskOutcomeOf(outcome);
-    await writePollState(
-      { outcome, store, logger, now },
-      { uuid: '', status: 'SUCCEEDED', reason, commit },
-    );
-    return true;
-  };
+  const deps = (mirror: GitMirror): PipelineDeps => ({
+    mount,
+    store,
+    settings,
+    mirror,
+    verifier: opts.verifier,
+    checkSignatures: opts.checkSignatures ?? pipelineSignaturePolicy,
+    vaultAccess: opts.vaultAccess,
+    runner: opts.runner,
+    logger,
+    now,
+    tempRoot: opts.tempRoot ?? tmpdir(),
+    networkMode: opts.networkMode ?? 'host',
+    instanceId: opts.instanceId ?? 'default',
+  });
 
-  const poll = async (trigger: string): Promise<void> => {
-    const config = (await store.get<StoredConfiguration>(StorageKeys.configuration))?.value;
-    if (!config) return;
-    let mirror: GitMirror | undefined;
-    let probe: RemoteProbe | undefined;
-    try {
-      mirror = await openMirror(config);
-    } catch {
-      // The task's run opens it again and reports why it cannot.
-    }
-    if (mirror !== undefined) {
-      const probed = await probeUpToDate(config, mirror);
-      if (probed === true) return;
-      probe = probed;
-    }
+  /** Queue and start the poll's task, once the pipeline needs one. */
+  const startTask = async (trigger: string): Promise<StartedTask | undefined> => {
     const task = await tasks.enqueue(trigger);
     if (!task) {
       logger.info({ trigger }, 'poll adds no task: one is queued or running');
-      return;
+      return undefined;
     }
     const running = await tasks.start(task.uuid);
     const { task_timeout: timeoutSeconds } = await tasks.configuration();
-    let outcome: RunOutcome;
-    try {
-      mirror ??= await openMirror(config);
-      outcome = await runPipeline(
-        {
-          mount,
-          store,
-          mirror,
-          verifier: opts.verifier,
-          checkSignatures: opts.checkSignatures ?? pipelineSignaturePolicy,
-          vaultAccess: opts.vaultAccess,
-          runner: opts.runner,
-          logger,
-          now,
-          tempRoot: opts.tempRoot ?? tmpdir(),
-          networkMode: opts.networkMode ?? 'host',
-          instanceId: opts.instanceId ?? 'default',
-        },
-        { config, task: running, timeoutSeconds, ...(probe === undefined ? {} : { probe }) },
-      );
-    } catch (e) {
-      outcome = {
-        kind: 'failed',
-        error: toAppError(e),
-        state: { lastVersion: 0, signers: [], env: {} },
-      };
-    }
-    await summarise({ outcome, taskId: task.uuid, tasks, store, logger, now });
+    return { task: running, timeoutSeconds };
+  };
+
+  const poll = async (trigger: string): Promise<PollResult> => {
+    const config = await settings.configuration.get();
+    if (!config) return 'skipped';
+    const run = await runPipeline(deps(new LazyMirror(() => openMirror(config))), {
+      config,
+      startTask: () => startTask(trigger),
+    });
+    if (run.kind === 'skipped') return 'skipped';
+    return summarise({
+      outcome: run.outcome,
+      ...(run.taskId === undefined ? {} : { taskId: run.taskId }),
+      tasks,
+      store,
+      logger,
+      now,
+    });
   };
 
   return {
@@ -194,7 +214,7 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     store,
     tasks,
     async start() {
-      await tasks.recover();
+      await tasks.recover(opts.restartReason);
       try {
         const removed = await opts.runner.sweep(runLabels(opts.instanceId ?? 'default', mount));
         if (removed > 0) logger.info({ removed }, 'leftover containers removed');
@@ -203,9 +223,9 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
       }
     },
     cancelTask: (uuid) => tasks.cancel(uuid),
+    abort: (reason) => tasks.abortRunning(reason),
     async pollPeriodSeconds() {
-      return (await store.get<StoredConfiguration>(StorageKeys.configuration))?.value
-        .git_poll_period;
+      return (await settings.configuration.get())?.git_poll_period;
     },
     async lastPollAt() {
       const at = (await readPollState(store))?.last_poll_at;

@@ -3,7 +3,8 @@
  * interfaces), what it was given (configuration, task) and what the steps found so far. Steps
  * read and extend the run state; they never write a task status — the summariser does.
  */
-import type { StoredConfiguration } from '../config/stored.js';
+import type { MountSettings } from '../config/mount-settings.js';
+import type { Configuration, VaultAccess } from '../config/settings-schemas.js';
 import type { AppError } from '../errors.js';
 import type { GitMirror, RemoteRefs } from '../git/types.js';
 import type { Logger } from '../logging.js';
@@ -11,7 +12,7 @@ import type { SignatureVerifier, TrustedKey } from '../pgp/types.js';
 import type { ContainerRunner } from '../runner/types.js';
 import type { Store } from '../storage/store.js';
 import type { RunningTask } from '../tasks/task-manager.js';
-import type { VaultAccessConfig, VaultAccessService } from '../vault/types.js';
+import type { VaultAccessService } from '../vault/types.js';
 import type { SignatureReport } from './signature-report.js';
 
 /**
@@ -47,8 +48,10 @@ export type SignaturePolicy = (input: SignatureCheckInput) => Promise<SignatureC
 /** Everything a run depends on; built by the mount runtime. */
 export interface PipelineDeps {
   readonly mount: string;
-  /** The mount's scoped store. */
+  /** The mount's scoped store (poll records: last successful commit). */
   readonly store: Store;
+  /** The mount's settings (vault access and requests, trusted keys). */
+  readonly settings: MountSettings;
   readonly mirror: GitMirror;
   readonly verifier: SignatureVerifier;
   readonly checkSignatures: SignaturePolicy;
@@ -66,18 +69,10 @@ export interface PipelineDeps {
 
 /** What one run was asked to do. */
 export interface RunInput {
-  readonly config: StoredConfiguration;
+  readonly config: Configuration;
   readonly task: RunningTask;
   readonly timeoutSeconds: number;
-  /**
-   * What the runtime's ls-remote before the task answered (the refs, or the error it raised), so
-   * the run does not ask the remote twice; absent: the run asks itself.
-   */
-  readonly probe?: RemoteProbe;
 }
-
-/** The answer of one ls-remote made before a task existed. */
-export type RemoteProbe = { readonly refs: RemoteRefs } | { readonly error: unknown };
 
 /** What the steps found so far (mutable, owned by one run). */
 export interface RunState {
@@ -91,7 +86,7 @@ export interface RunState {
   signers: readonly string[];
   /** What the signature step found about the tip, for `status` (absent: not evaluated). */
   signatures?: SignatureReport;
-  access?: VaultAccessConfig;
+  access?: VaultAccess;
   /** Variables for the container; tokens live only here, in memory. */
   env: Record<string, string>;
 }
@@ -102,6 +97,11 @@ export type StepResult = 'continue' | 'up-to-date';
 /** One step of a run. Throws an AppError to stop the run with a failure. */
 export interface Step {
   readonly name: string;
+  /**
+   * True for the steps that run before the poll has a task (the probe): they cannot be canceled,
+   * and what they log reaches the task's log only if a task is started after them.
+   */
+  readonly beforeTask?: boolean;
   run(deps: PipelineDeps, input: RunInput, state: RunState): Promise<StepResult>;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The signature policy of a run (spec §4) as a function of data: given the raw tip commit, its
+ * The signature policy of a run (docs/compat.md, "Signatures") as a function of data: given the raw tip commit, its
  * signature notes and the prepared trusted keys, count the distinct trusted keys that signed it
  * (its own gpgsig plus note signatures over the commit id) and compare with the required number.
  * Git reads happen before this step; verification is delegated to a SignatureVerifier.

@@ -1,13 +1,14 @@
 /**
- * The git steps of a run: resolve the tip (one ls-remote; stop early when it is the last
- * processed commit; fetch only when the remote's refs differ from the mirror's), then check
- * that the tip descends from the last processed commit.
+ * The git steps of a run: probe the remote (one ls-remote, made before any task exists; the poll
+ * ends here when the tip is the last processed commit), fetch only when the remote's refs differ
+ * from the mirror's, then check that the tip descends from the last processed commit.
  */
-import { StorageKeys, type StoredConfiguration, type StoredLastCommit } from '../config/stored.js';
+import type { Configuration } from '../config/settings-schemas.js';
 import { AppError } from '../errors.js';
 import type { RemoteRefs } from '../git/types.js';
 import type { Store } from '../storage/store.js';
-import { progress, type RunInput, type Step } from './run-context.js';
+import { readLastCommit } from './poll-state.js';
+import { progress, type Step } from './run-context.js';
 
 /** True when two ref sets name the same objects (the peeled tag is not compared). */
 export function sameRefs(a: RemoteRefs, b: RemoteRefs): boolean {
@@ -19,30 +20,24 @@ export function sameRefs(a: RemoteRefs, b: RemoteRefs): boolean {
 /** The commit a tip is compared with: the stored last successful one, else the initial one. */
 export async function lastCommitOf(
   store: Store,
-  config: StoredConfiguration,
+  config: Configuration,
 ): Promise<{ readonly commit: string | undefined; readonly version: number }> {
-  const stored = await store.get<StoredLastCommit>(StorageKeys.lastSuccessfulCommit);
+  const stored = await readLastCommit(store);
   const commit = stored?.value.commit || config.initial_last_successful_commit;
   return { commit: commit || undefined, version: stored?.version ?? 0 };
 }
 
-/** The remote's refs: the runtime's probe when it made one, else one ls-remote now. */
-async function remoteRefs(
-  lsRemote: () => Promise<RemoteRefs>,
-  input: RunInput,
-): Promise<RemoteRefs> {
-  const probe = input.probe;
-  if (probe === undefined) return lsRemote();
-  if ('error' in probe) throw probe.error;
-  return probe.refs;
-}
-
-/** Tip of the branch; `last` from the store or the configured initial commit; fetch if needed. */
-export const resolveTip: Step = {
-  name: 'resolve-tip',
+/**
+ * "Is the remote up to date?", decided once, before any task exists: the tip of the branch, and
+ * `last` from the store or the configured initial commit. An up-to-date tip (most polls) ends the
+ * poll without a task; the task history keeps the polls that did something.
+ */
+export const probeRemote: Step = {
+  name: 'probe-remote',
+  beforeTask: true,
   async run(deps, input, state) {
     const branch = input.config.git_branch_name;
-    const refs = await remoteRefs(() => deps.mirror.lsRemote(), input);
+    const refs = await deps.mirror.lsRemote();
     if (refs.branch === undefined) {
       throw new AppError('GIT_NOT_FOUND', `branch ${branch} does not exist on the remote`, {
         details: { branch },
@@ -54,13 +49,19 @@ export const resolveTip: Step = {
     state.lastVersion = last.version;
     if (last.commit !== undefined) state.last = last.commit;
     progress(input, `tip of ${branch} is ${refs.branch}`);
-    if (refs.branch === state.last) {
-      progress(input, 'up to date: the tip is the last successful commit');
-      return 'up-to-date';
-    }
-    // The mirror persists between polls: a retry of the same remote state fetches nothing (the
-    // mirror compares with its own refs itself, without a git process).
-    await deps.mirror.fetch(refs);
+    return refs.branch === state.last ? 'up-to-date' : 'continue';
+  },
+};
+
+/**
+ * Fetch what the probe saw. The mirror persists between polls: a retry of the same remote state
+ * fetches nothing (the mirror compares with its own refs itself, without a git process).
+ */
+export const fetchTip: Step = {
+  name: 'fetch',
+  async run(deps, _input, state) {
+    if (state.refs === undefined) throw new AppError('INTERNAL', 'fetch before the probe');
+    await deps.mirror.fetch(state.refs);
     return 'continue';
   },
 };

@@ -5,10 +5,9 @@
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StorageKeys, type StoredLastCommit } from '../config/stored.js';
 import { AppError, isAppError, toAppError } from '../errors.js';
 import type { RunResult } from '../runner/types.js';
-import type { VaultAccessConfig, VaultRequestConfig } from '../vault/types.js';
+import { writeLastCommit } from './poll-state.js';
 import { progress, type RunInput, type Step } from './run-context.js';
 
 /** Where the container finds the target Vault's CA (read-only). */
@@ -41,30 +40,22 @@ export const ensureImage: Step = {
 export const makeVaultRequests: Step = {
   name: 'vault-requests',
   async run(deps, input, state) {
-    const { store } = deps;
-    const access = (await store.get<VaultAccessConfig>(StorageKeys.vaultAccess))?.value;
+    const { settings } = deps;
+    const access = await settings.vaultAccess.get();
     if (access) state.access = access;
-    const names = (await store.list(StorageKeys.vaultRequestPrefix)).filter(
-      (n) => !n.endsWith('/'),
-    );
-    if (names.length === 0) return 'continue';
+    const requests = await settings.vaultRequests.all();
+    if (requests.length === 0) return 'continue';
     if (!access) {
       throw new AppError(
         'NOT_CONFIGURED',
-        `${names.length} vault request(s) are configured but configure_vault_access is not`,
+        `${requests.length} vault request(s) are configured but configure_vault_access is not`,
       );
     }
     const client = await deps.vaultAccess.client(
-      async () => (await store.get<VaultAccessConfig>(StorageKeys.vaultAccess))?.value,
-      async (stored) => {
-        await store.put(StorageKeys.vaultAccess, stored);
-      },
+      () => settings.vaultAccess.get(),
+      (stored) => settings.vaultAccess.put(stored),
     );
-    for (const name of names) {
-      const req = (
-        await store.get<Omit<VaultRequestConfig, 'name'>>(StorageKeys.vaultRequest(name))
-      )?.value;
-      if (!req) continue;
+    for (const { name, value: req } of requests) {
       try {
         const wrapped = await client.wrappedRequest({ ...req, name });
         state.env[wrapped.envName] = wrapped.token;
@@ -166,9 +157,8 @@ export const recordSuccess: Step = {
   async run(deps, _input, state) {
     const { tip } = state;
     if (tip === undefined) throw new AppError('INTERNAL', 'record before the tip is known');
-    const value: StoredLastCommit = { commit: tip, at: deps.now().toISOString() };
     try {
-      await deps.store.put(StorageKeys.lastSuccessfulCommit, value, { cas: state.lastVersion });
+      await writeLastCommit(deps.store, tip, deps.now(), state.lastVersion);
     } catch (e) {
       if (!isAppError(e, 'CONFLICT')) throw e;
       throw new AppError(

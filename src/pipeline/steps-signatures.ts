@@ -4,22 +4,18 @@
  * Verification itself is the policy's and the verifier's business; this step gathers the inputs.
  * N = 0 needs no signature, so nothing is read or verified then.
  */
-import { StorageKeys, type StoredTrustedKey } from '../config/stored.js';
+import type { MountSettings } from '../config/mount-settings.js';
 import { AppError } from '../errors.js';
 import type { TrustedKey } from '../pgp/types.js';
-import type { Store } from '../storage/store.js';
 import { progress, type Step } from './run-context.js';
 import { reportOfError, reportOfResult } from './signature-report.js';
 
 /** The trusted keys of a mount, in name order. */
-export async function loadTrustedKeys(store: Store): Promise<TrustedKey[]> {
-  const keys: TrustedKey[] = [];
-  for (const name of await store.list(StorageKeys.trustedKeyPrefix)) {
-    if (name.endsWith('/')) continue;
-    const entry = await store.get<StoredTrustedKey>(StorageKeys.trustedKey(name));
-    if (entry) keys.push({ name: entry.value.name || name, publicKey: entry.value.public_key });
-  }
-  return keys;
+export async function loadTrustedKeys(settings: MountSettings): Promise<TrustedKey[]> {
+  return (await settings.trustedKeys.all()).map(({ name, value }) => ({
+    name: value.name || name,
+    publicKey: value.public_key,
+  }));
 }
 
 /** N = 0 needs no signature; otherwise at least N trusted keys must have signed the tip. */
@@ -36,7 +32,7 @@ export const checkSignatures: Step = {
       progress(input, 'no signatures required');
       return 'continue';
     }
-    const keys = await loadTrustedKeys(deps.store);
+    const keys = await loadTrustedKeys(deps.settings);
     const rawCommit = await deps.mirror.readCommit(tip);
     // Notes are read only from sources the remote advertises now (a deleted ref means no notes).
     const notes: string[] = [];

@@ -6,6 +6,7 @@
  */
 import { isAbsolute } from 'node:path';
 import Docker from 'dockerode';
+import { isEnvVarName } from '../config/rules/env-name.js';
 import { AppError, invalidField } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { runContainerStep, type StepContext } from './container-step.js';
@@ -25,8 +26,6 @@ export interface DockerRunnerOptions {
   /** Unix socket of the engine (default /var/run/docker.sock); DOCKER_HOST is not consulted. */
   readonly socketPath?: string;
 }
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Build the runner. Nothing is contacted until a method is called. */
 export function createDockerRunner(opts: DockerRunnerOptions): ContainerRunner {
@@ -148,7 +147,7 @@ function validateSpec(spec: RunSpec): void {
   parseImageRef(spec.image);
   if (!isAbsolute(spec.worktree)) throw invalidField('worktree', 'must be an absolute host path');
   for (const name of Object.keys(spec.env)) {
-    if (!ENV_NAME.test(name)) throw invalidField(`env ${name}`, 'is not a valid variable name');
+    if (!isEnvVarName(name)) throw invalidField(`env ${name}`, 'is not a valid variable name');
   }
   for (const [target, source] of Object.entries(spec.files ?? {})) {
     if (!isAbsolute(target) || !isAbsolute(source)) {

@@ -15,7 +15,7 @@ export interface PollTarget {
   /** When the last poll happened (persisted), so a restart does not poll everything at once. */
   lastPollAt(): Promise<Date | undefined>;
   /** Run one poll to its end (a thrown error is logged and does not stop the lane). */
-  poll(reason: string): Promise<void>;
+  poll(reason: string): Promise<unknown>;
 }
 
 /** Options of a scheduler. */

@@ -1,12 +1,14 @@
 /**
- * The task manager of one mount (spec §2): creates tasks, one at a time, moves them through
+ * The task manager of one mount (docs/compat.md, "Tasks"): creates tasks, one at a time, moves them through
  * QUEUED → RUNNING → SUCCEEDED/FAILED/CANCELED, keeps their logs, cancels them, trims the history
  * and cancels what a previous process left behind. It does not decide outcomes: the pipeline's
  * summariser hands it the final status through `finish`.
  */
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
-import { StorageKeys, type StoredTaskConfiguration } from '../config/stored.js';
+import { mountSettings } from '../config/mount-settings.js';
+import type { TaskSettings } from '../config/settings-schemas.js';
+import { StorageKeys } from '../config/stored.js';
 import type { Logger } from '../logging.js';
 import { updateWithCas, type Store } from '../storage/store.js';
 import { createTaskLogWriter, type StoredTaskLog, type TaskLogWriter } from './task-log.js';
@@ -15,7 +17,6 @@ import {
   isCompleted,
   listTasks,
   readTask,
-  readTaskConfiguration,
   type StoredTask,
   type TaskReasonCode,
   type TaskStatus,
@@ -55,8 +56,11 @@ export interface TaskOutcome {
 
 /** The task manager of one mount. */
 export interface TaskManager {
-  /** Cancel tasks left QUEUED or RUNNING by a previous process; returns how many. */
-  recover(): Promise<number>;
+  /**
+   * Cancel tasks left QUEUED or RUNNING by a previous process; returns how many. `reason` says
+   * which process restarted (default "service restarted"; the plugin says "plugin restarted").
+   */
+  recover(reason?: string): Promise<number>;
   /** Queue a task, or return undefined when one is already queued or running. */
   enqueue(trigger: string): Promise<StoredTask | undefined>;
   /** Mark a queued task RUNNING; throws TASK_CANCELED when it was canceled while queued. */
@@ -65,7 +69,14 @@ export interface TaskManager {
   finish(uuid: string, outcome: TaskOutcome): Promise<StoredTask>;
   /** Cancel a queued or running task (a finished one is left as it is); NOT_FOUND when missing. */
   cancel(uuid: string): Promise<StoredTask>;
-  configuration(): Promise<StoredTaskConfiguration>;
+  /**
+   * Abort every running task of this process with TASK_CANCELED and `reason` (the process is
+   * stopping: unmount, reload, seal); their runs kill their containers and finish as CANCELED.
+   * Returns how many were running.
+   */
+  abortRunning(reason: string): number;
+  /** The mount's task settings (defaults when never written). */
+  configuration(): Promise<TaskSettings>;
 }
 
 interface Active {
@@ -79,6 +90,8 @@ export function createTaskManager(opts: TaskManagerOptions): TaskManager {
   const now = opts.now ?? (() => new Date());
   const newId = opts.newId ?? randomUUID;
   const active = new Map<string, Active>();
+  // Task settings belong to the settings owner; the manager only reads them.
+  const settings = mountSettings(store, { logger });
 
   const update = async (uuid: string, fn: (t: StoredTask) => StoredTask): Promise<StoredTask> =>
     updateWithCas<StoredTask>(store, StorageKeys.task(uuid), (current) => {
@@ -87,7 +100,7 @@ export function createTaskManager(opts: TaskManagerOptions): TaskManager {
     });
 
   const pruneHistory = async (): Promise<void> => {
-    const { task_history_limit: limit } = await readTaskConfiguration(store);
+    const { task_history_limit: limit } = await settings.effectiveTaskSettings();
     const completed = (await listTasks(store))
       .filter((t) => isCompleted(t.status))
       .sort(byCreation);
@@ -99,14 +112,14 @@ export function createTaskManager(opts: TaskManagerOptions): TaskManager {
   };
 
   return {
-    async recover() {
+    async recover(reason = 'service restarted') {
       let count = 0;
       for (const t of await listTasks(store)) {
         if (isCompleted(t.status) || active.has(t.uuid)) continue;
         await update(t.uuid, (c) => ({
           ...c,
           status: 'CANCELED',
-          reason: 'service restarted',
+          reason,
           reason_code: 'SERVICE_RESTARTED',
           modified: now().toISOString(),
         }));
@@ -212,6 +225,14 @@ export function createTaskManager(opts: TaskManagerOptions): TaskManager {
       );
     },
 
-    configuration: () => readTaskConfiguration(store),
+    abortRunning(reason) {
+      for (const [uuid, a] of active) {
+        logger.info({ task: uuid, reason }, 'task aborted: the process is stopping');
+        a.controller.abort(new AppError('TASK_CANCELED', reason));
+      }
+      return active.size;
+    },
+
+    configuration: () => settings.effectiveTaskSettings(),
   };
 }

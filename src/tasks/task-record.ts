@@ -3,7 +3,7 @@
  * through these functions straight from the mount's store; only the task manager writes them.
  */
 import type { ErrorCode } from '../errors.js';
-import { StorageKeys, type StoredTaskConfiguration } from '../config/stored.js';
+import { StorageKeys } from '../config/stored.js';
 import type { Store } from '../storage/store.js';
 
 /** The life of a task, as the original plugin named the states. */
@@ -33,21 +33,9 @@ export interface StoredTask {
   readonly seq: number;
 }
 
-/** Defaults of `task/configure` (spec §2): 30 minutes, 10 tasks. */
-export const DEFAULT_TASK_CONFIGURATION: StoredTaskConfiguration = {
-  task_timeout: 30 * 60,
-  task_history_limit: 10,
-};
-
 /** True when the task has finished (it will never run again). */
 export function isCompleted(status: TaskStatus): boolean {
   return COMPLETED_STATUSES.includes(status);
-}
-
-/** The task configuration, with defaults when none was written. */
-export async function readTaskConfiguration(store: Store): Promise<StoredTaskConfiguration> {
-  const entry = await store.get<StoredTaskConfiguration>(StorageKeys.taskConfiguration);
-  return entry?.value ?? DEFAULT_TASK_CONFIGURATION;
 }
 
 /** One task, or undefined. */

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { VaultAccessConfig, VaultRequestConfig, WrappedToken } from './types.js';
-import { requestTokenEnvName } from './env-name.js';
+import { requestTokenEnvName } from '../config/rules/env-name.js';
 import { vaultFailure } from './failures.js';
 import type { VaultTransport } from './transport.js';
 

@@ -18,7 +18,7 @@ export interface VaultAccessConfig {
    * rotation clock (10 % of `secret_id_ttl`) runs from here. Absent (e.g. imported from the
    * original plugin) means "age unknown": the next client() rotates at once.
    */
-  readonly secret_id_issued_at?: string;
+  readonly secret_id_issued_at?: string | undefined;
 }
 
 /** One configured wrapped request (configure/vault_request/<name>). */

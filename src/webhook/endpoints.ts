@@ -5,32 +5,22 @@
  *
  * Why a cache and not a read per delivery: a lookup must cost a map access, not a scan of all
  * mounts, to keep the receiver at thousands of deliveries per second. Freshness comes from
- * invalidation — `observeWebhookWrites` wraps the Store the API writes through and drops the
+ * invalidation — the directory subscribes to the settings owner's change notices and drops the
  * index after any write to a mount's webhooks or configuration — with a maximum age as a backstop
- * for writes made by another replica. A miss never triggers a reload (an attacker must not be
+ * for writes made by another replica. Endpoints and configurations are read through the settings
+ * owner (src/config/mount-settings.ts), which checks them against their schemas. A miss never triggers a reload (an attacker must not be
  * able to force store scans with random digests).
  */
-import { z } from 'zod';
-import { StorageKeys, mountScope, type StoredConfiguration } from '../config/stored.js';
+import { mountSettings, type MountSettings } from '../config/mount-settings.js';
+import type { SettingsEvents } from '../config/settings-events.js';
+import type { Configuration } from '../config/settings-schemas.js';
+import { mountScope } from '../config/stored.js';
+import { isAppError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import type { Store } from '../storage/store.js';
+import { scopedStore, type Store } from '../storage/store.js';
 import { hubRepositoryOfImage } from './docker-hub.js';
 import { secretDigest } from './verify.js';
-import {
-  WEBHOOK_SOURCES,
-  type EndpointLookup,
-  type ResolvedEndpoint,
-  type WebhookEndpointSpec,
-} from './types.js';
-
-/** The stored endpoint as read back (permissive about extra fields, strict about the rest). */
-const StoredWebhookSchema = z.object({
-  name: z.string().min(1),
-  source: z.enum(WEBHOOK_SOURCES),
-  secret: z.string().min(1),
-  branch: z.string(),
-  backends: z.array(z.string()),
-});
+import { type EndpointLookup, type ResolvedEndpoint, type WebhookEndpointSpec } from './types.js';
 
 /** An endpoint index that can be told to reload. */
 export interface EndpointDirectory extends EndpointLookup {
@@ -42,6 +32,8 @@ export interface EndpointDirectory extends EndpointLookup {
 export interface EndpointDirectoryOptions {
   /** The service's root store (all mounts). */
   readonly store: Store;
+  /** Change notices of the settings owner: a webhook or configuration write drops the index. */
+  readonly settingsEvents?: SettingsEvents;
   /** Endpoints that do not live in the store (flux-recv file). */
   readonly staticEndpoints?: readonly WebhookEndpointSpec[];
   readonly logger: Logger;
@@ -52,11 +44,25 @@ export interface EndpointDirectoryOptions {
 
 type Index = ReadonlyMap<string, readonly ResolvedEndpoint[]>;
 
-async function mountConfig(store: Store, mount: string): Promise<Partial<StoredConfiguration>> {
-  const e = await store.get<Partial<StoredConfiguration>>(
-    mountScope(mount) + StorageKeys.configuration,
-  );
-  return e?.value ?? {};
+/** The settings of `mount` in the service's root store. */
+function settingsOf(store: Store, mount: string, logger: Logger): MountSettings {
+  return mountSettings(scopedStore(store, mountScope(mount)), { mount, logger });
+}
+
+/** The configuration of a mount, or undefined when it has none or the stored one is invalid. */
+async function mountConfig(
+  store: Store,
+  mount: string,
+  logger: Logger,
+): Promise<Configuration | undefined> {
+  try {
+    return await settingsOf(store, mount, logger).configuration.get();
+  } catch (e) {
+    // An invalid stored configuration (not a storage failure) leaves its endpoints unresolved.
+    if (!isAppError(e, 'NOT_CONFIGURED')) throw e;
+    logger.warn({ mount }, 'stored mount configuration is invalid; endpoints resolve without it');
+    return undefined;
+  }
 }
 
 async function storedSpecs(store: Store, logger: Logger): Promise<WebhookEndpointSpec[]> {
@@ -64,16 +70,7 @@ async function storedSpecs(store: Store, logger: Logger): Promise<WebhookEndpoin
   const mounts = (await store.list('mounts/')).filter((m) => m.endsWith('/'));
   for (const m of mounts) {
     const mount = m.slice(0, -1);
-    const prefix = mountScope(mount) + StorageKeys.webhookPrefix;
-    for (const name of await store.list(prefix)) {
-      if (name.endsWith('/')) continue;
-      const entry = await store.get(prefix + name);
-      const parsed = StoredWebhookSchema.safeParse(entry?.value);
-      if (!parsed.success) {
-        logger.warn({ mount, endpoint: name }, 'stored webhook endpoint is invalid; skipped');
-        continue;
-      }
-      const w = parsed.data;
+    for (const { value: w } of await settingsOf(store, mount, logger).webhooks.all()) {
       specs.push({
         name: w.name,
         mount,
@@ -93,22 +90,18 @@ async function buildIndex(
   logger: Logger,
 ): Promise<Index> {
   const specs = [...(await storedSpecs(store, logger)), ...statics];
-  const configs = new Map<string, Partial<StoredConfiguration>>();
+  const configs = new Map<string, Configuration | undefined>();
   const index = new Map<string, ResolvedEndpoint[]>();
   for (const s of specs) {
-    let cfg = configs.get(s.mount);
-    if (!cfg) {
-      cfg = await mountConfig(store, s.mount);
-      configs.set(s.mount, cfg);
-    }
+    if (!configs.has(s.mount)) configs.set(s.mount, await mountConfig(store, s.mount, logger));
+    const cfg = configs.get(s.mount);
     const resolved: ResolvedEndpoint = {
       name: s.name,
       mount: s.mount,
       source: s.source,
       secret: s.secret,
-      branch: s.branch ?? cfg.git_branch_name,
-      dockerRepository:
-        typeof cfg.docker_image === 'string' ? hubRepositoryOfImage(cfg.docker_image) : undefined,
+      branch: s.branch ?? cfg?.git_branch_name,
+      dockerRepository: cfg === undefined ? undefined : hubRepositoryOfImage(cfg.docker_image),
       backends: s.backends,
     };
     const digest = secretDigest(s.secret);
@@ -125,6 +118,9 @@ export function createEndpointDirectory(opts: EndpointDirectoryOptions): Endpoin
   let generation = 0;
   let cached: { index: Index; generation: number; at: number } | undefined;
   let loading: { promise: Promise<Index>; generation: number } | undefined;
+  opts.settingsEvents?.subscribe((change) => {
+    if (change.setting === 'webhook' || change.setting === 'configuration') generation++;
+  });
 
   function load(): Promise<Index> {
     if (loading && loading.generation === generation) return loading.promise;
@@ -155,28 +151,6 @@ export function createEndpointDirectory(opts: EndpointDirectoryOptions): Endpoin
     },
     invalidate() {
       generation++;
-    },
-  };
-}
-
-const WATCHED = /^mounts\/[^/]+\/(webhook\/|configuration$)/;
-
-/**
- * Wrap `store` so that writes to any mount's webhook endpoints or configuration call `onChange`
- * (main.ts passes `directory.invalidate`). Reads pass through untouched.
- */
-export function observeWebhookWrites(store: Store, onChange: () => void): Store {
-  return {
-    get: (key) => store.get(key),
-    list: (prefix) => store.list(prefix),
-    async put(key, value, putOpts) {
-      const v = await store.put(key, value, putOpts);
-      if (WATCHED.test(key)) onChange();
-      return v;
-    },
-    async delete(key) {
-      await store.delete(key);
-      if (WATCHED.test(key)) onChange();
     },
   };
 }

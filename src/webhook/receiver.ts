@@ -53,7 +53,7 @@ export interface WebhookReply {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** What the receiver needs; main.ts wires the real ones. */
+/** What the receiver needs; src/service.ts wires the real ones. */
 export interface WebhookReceiverDeps {
   readonly endpoints: EndpointLookup;
   readonly poller: PollRequester;

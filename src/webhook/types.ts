@@ -4,7 +4,7 @@
  * `PollRequester`, implemented by the scheduler (which also coalesces requests).
  */
 
-/** The senders we understand (see /work/shared/spec/webhooks.md). */
+/** The senders we understand (README, "Webhooks"). */
 export const WEBHOOK_SOURCES = [
   'github',
   'gitea',

@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
+import { buildPlugin, PLUGIN_EXECUTABLE } from '../../scripts/build-plugin.js';
 import { BAO_BIN, testImageId } from './bench.js';
 import { startOpenBao, type OpenBao } from './openbao.js';
 
@@ -14,6 +15,8 @@ declare module 'vitest' {
     openbao: { addr: string; token: string };
     /** Image id (sha256:…) of the busybox-static + bao test image. */
     testImage: string;
+    /** The plugin executable `make plugin` ships, built for this run. */
+    pluginExecutable: string;
   }
 }
 
@@ -41,6 +44,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     );
   }
   requireCommand('docker', ['image', 'inspect', image], `the test image ${image}`);
+  // The plugin suites test what ships: the executable `make plugin` writes, built now.
+  await buildPlugin(PLUGIN_EXECUTABLE);
+  project.provide('pluginExecutable', PLUGIN_EXECUTABLE);
   server = await startOpenBao();
   project.provide('openbao', { addr: server.addr, token: server.token });
   project.provide('testImage', image);

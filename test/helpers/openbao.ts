@@ -3,7 +3,7 @@
  * port, and drive it with the real `bao` CLI. Every server started here is stopped by `stop()`.
  */
 import { spawn, execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,7 +33,18 @@ export interface OpenBaoTls {
 
 /** Start an OpenBao dev server; fails with a clear message when `bao` is missing. */
 export async function startOpenBao(
-  opts: { token?: string; tls?: OpenBaoTls } = {},
+  opts: {
+    token?: string;
+    tls?: OpenBaoTls;
+    /** `-dev-plugin-dir`: every file in it is registered as a plugin at start. */
+    pluginDir?: string;
+    /** Extra server config (HCL), e.g. `raw_storage_endpoint = true`. */
+    configHcl?: string;
+    /** Extra environment of the server (plugins inherit it). */
+    env?: NodeJS.ProcessEnv;
+    /** Also write the server's whole log (stdout and stderr) to this file. */
+    logFile?: string;
+  } = {},
 ): Promise<OpenBao> {
   if (!existsSync(BAO_BIN)) {
     throw new Error(
@@ -62,12 +73,21 @@ export async function startOpenBao(
   } else {
     args.push(`-dev-listen-address=127.0.0.1:${port}`);
   }
+  if (opts.pluginDir) args.push(`-dev-plugin-dir=${opts.pluginDir}`);
+  if (opts.configHcl) {
+    const extra = join(dir, 'extra.hcl');
+    writeFileSync(extra, opts.configHcl);
+    args.push(`-config=${extra}`);
+  }
   const child = spawn(BAO_BIN, args, {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, SKIP_SETCAP: '1' },
+    stdio: ['ignore', opts.logFile ? 'pipe' : 'ignore', 'pipe'],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, SKIP_SETCAP: '1', ...opts.env },
   });
   let stderr = '';
+  const log = opts.logFile ? createWriteStream(opts.logFile) : undefined;
+  child.stdout?.on('data', (d: Buffer) => log?.write(d));
   child.stderr?.on('data', (d: Buffer) => {
+    log?.write(d);
     if (stderr.length < 20_000) stderr += d.toString();
   });
   const addr = `${scheme}://127.0.0.1:${port}`;
@@ -75,18 +95,25 @@ export async function startOpenBao(
   child.once('exit', () => {
     exited = true;
   });
+  // A server that exits during start (a bad plugin directory, say) fails at once, not after 20 s.
+  const exitedEarly = new Promise<never>((_, reject) =>
+    child.once('close', (code) => reject(new Error(`exited with code ${code}`))),
+  );
   try {
-    await waitFor(
-      `OpenBao at ${addr}`,
-      async () => {
-        if (exited) throw new Error('exited');
-        const r = await execFileP(BAO_BIN, ['status', '-format=json'], {
-          env: baoEnv({ addr, token, ...(opts.tls ? { caPem: opts.tls.caPem } : {}) }, dir),
-        }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
-        return r.stdout.includes('"sealed": false');
-      },
-      20_000,
-    );
+    await Promise.race([
+      exitedEarly,
+      waitFor(
+        `OpenBao at ${addr}`,
+        async () => {
+          if (exited) throw new Error('exited');
+          const r = await execFileP(BAO_BIN, ['status', '-format=json'], {
+            env: baoEnv({ addr, token, ...(opts.tls ? { caPem: opts.tls.caPem } : {}) }, dir),
+          }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+          return r.stdout.includes('"sealed": false');
+        },
+        20_000,
+      ),
+    ]);
   } catch (e) {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 /**
- * Start the whole service in-process, exactly as main.ts composes it (startService), on a free
+ * Start the whole service in-process, exactly as src/service.ts composes it (startService), on a free
  * loopback port with a throw-away data dir, and capture its log lines so tests can scan them.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';

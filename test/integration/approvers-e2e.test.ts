@@ -1,5 +1,5 @@
 /**
- * The approvers' workflow end to end (issue 15), real parts only: the service as main.ts composes
+ * The approvers' workflow end to end (issue 15), real parts only: the service as src/service.ts composes
  * it, real git and gpg, real Docker, configured through the real `bao` CLI. Two approvers must
  * sign; the author's signed commit is pushed and `status` shows "1 of 2, missing 1"; the second
  * approver — after a werf-style signature over the wrong bytes — runs `flant-gitops signatures

@@ -1,5 +1,5 @@
 /**
- * The whole product, end to end, with real parts only: the service as main.ts composes it, real
+ * The whole product, end to end, with real parts only: the service as src/service.ts composes it, real
  * OpenBao (target Vault and AppRole), real git repositories with commits signed by real gpg,
  * real Docker running the test image, configured through the real `bao` CLI.
  */

@@ -4,7 +4,8 @@
  * commits, signature notes (flat, fanned out, through both kinds of latest-signature tag) and
  * tree export.
  */
-import { existsSync, mkdirSync, readdirSync, statSync, readFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, statSync, readFileSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../../src/errors.js';
@@ -218,6 +219,61 @@ describe('git mirror over file://', () => {
     });
     const err = await m.lsRemote().catch((e: unknown) => e);
     expect(isAppError(err, 'GIT_NOT_FOUND')).toBe(true);
+  });
+
+  describe('a repository owned by another user (git refuses it: "dubious ownership")', () => {
+    // Reproduces issue 20: this was reported as GIT_UNREACHABLE "the host could not be reached".
+    // The tests run as root; the copy is given to uid/gid 65534 (nobody), the way a host's repo
+    // is not owned by the service's uid in the container.
+    let foreign: string;
+    beforeAll(async () => {
+      foreign = join(root, 'foreign.git');
+      await cp(origin, foreign, { recursive: true });
+      chownSync(foreign, 65534, 65534);
+    });
+    const spec = () => ({
+      url: `file://${foreign}`,
+      branch: 'main',
+      auth: { kind: 'none' as const },
+    });
+
+    it('fails with GIT_UNSAFE_REPOSITORY naming the fix, not as unreachable', async () => {
+      const m = await new SimpleGitMirrorFactory().open(join(root, 'mirror-foreign-1'), spec());
+      const err = await m.lsRemote().catch((e: unknown) => e);
+      expect(isAppError(err, 'GIT_UNSAFE_REPOSITORY')).toBe(true);
+      expect((err as Error).message).toContain('--git-safe-directory');
+      expect((err as Error).message).not.toMatch(/could not be reached/);
+    });
+
+    it.each([
+      { name: 'its path', safe: (): string[] => [foreign] },
+      { name: '*', safe: (): string[] => ['*'] },
+    ])('is read once marked safe by $name (the service git config)', async ({ safe }) => {
+      const configFile = join(root, `gitconfig-${safe()[0] === '*' ? 'all' : 'one'}`);
+      const factory = new SimpleGitMirrorFactory({ safeDirectories: safe(), configFile });
+      const m = await factory.open(join(root, `mirror-foreign-${configFile.slice(-3)}`), spec());
+      const refs = await m.lsRemote();
+      expect(refs.branch).toBe(await revParse(origin, 'refs/heads/main'));
+      await m.fetch(refs);
+      expect(await m.isAncestor(c.c1, refs.branch ?? '')).toBe(true);
+      expect(statSync(configFile).mode & 0o777).toBe(0o600);
+    });
+
+    it('another foreign repository stays refused when only one path is marked safe', async () => {
+      const other = join(root, 'foreign-2.git');
+      await cp(origin, other, { recursive: true });
+      chownSync(other, 65534, 65534);
+      const factory = new SimpleGitMirrorFactory({
+        safeDirectories: [foreign],
+        configFile: join(root, 'gitconfig-two'),
+      });
+      const m = await factory.open(join(root, 'mirror-foreign-two'), {
+        ...spec(),
+        url: `file://${other}`,
+      });
+      const err = await m.lsRemote().catch((e: unknown) => e);
+      expect(isAppError(err, 'GIT_UNSAFE_REPOSITORY')).toBe(true);
+    });
   });
 
   it('left no temp files behind', () => {

@@ -1,5 +1,5 @@
 /**
- * /metrics and /readyz of the service as main.ts composes it, after one real run: a commit
+ * /metrics and /readyz of the service as src/service.ts composes it, after one real run: a commit
  * signed by real gpg, a real git remote, the test image in real Docker, and a signed webhook
  * delivery to a `generic` endpoint. Every series the run touched shows a non-zero sample.
  */

@@ -288,7 +288,7 @@ describe('token lifecycle (injected clock)', () => {
   });
 });
 
-describe('wrapped requests (spec §5)', () => {
+describe('wrapped requests (docs/compat.md, "Vault requests")', () => {
   beforeAll(ensureConfigured);
 
   it('GET: the token unwraps once to the secret, with the configured TTL and env name', async () => {

@@ -8,17 +8,19 @@ import { fastify, type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configureWebhookPath } from '../../src/api/configure-webhook.js';
 import type { PathContext } from '../../src/api/types.js';
-import { mountScope, StorageKeys } from '../../src/config/stored.js';
+import { createSettingsEvents } from '../../src/config/settings-events.js';
+import { mountScope } from '../../src/config/stored.js';
 import { registerWebhookRoute } from '../../src/http/webhook-route.js';
 import { createLogger, type Logger } from '../../src/logging.js';
 import { createMemoryStore } from '../../src/storage/memory-store.js';
 import { scopedStore } from '../../src/storage/store.js';
 import { createDeliveryDeduper } from '../../src/webhook/dedupe.js';
-import { createEndpointDirectory, observeWebhookWrites } from '../../src/webhook/endpoints.js';
+import { createEndpointDirectory } from '../../src/webhook/endpoints.js';
 import { createForwarder, type Forwarder } from '../../src/webhook/forward.js';
 import { createWebhookReceiver } from '../../src/webhook/receiver.js';
 import { FIXTURES, hermeticEnv } from '../helpers/bench.js';
 import { freePort } from '../helpers/net.js';
+import { settingsIn, validConfiguration } from '../helpers/settings.js';
 
 const MOUNT = 'flant_gitops';
 const SECRET = 'integration-webhook-secret-5d1f0c7e2b9a';
@@ -84,18 +86,18 @@ describe('webhook fan-out over real loopback HTTP', () => {
     servers.push(healthy.server, gated.server, flaky.server, refusing.server);
     downUrl = `http://127.0.0.1:${await freePort()}/hook/down`; // nothing listens there
 
-    const base = createMemoryStore();
-    let invalidate = () => {};
-    const store = observeWebhookWrites(base, () => invalidate());
-    const directory = createEndpointDirectory({ store: base, logger });
-    invalidate = directory.invalidate;
-    await store.put(mountScope(MOUNT) + StorageKeys.configuration, { git_branch_name: 'main' });
+    const store = createMemoryStore();
+    const settingsEvents = createSettingsEvents();
+    const directory = createEndpointDirectory({ store, logger, settingsEvents });
+    await settingsIn(store, MOUNT, settingsEvents).configuration.put(
+      validConfiguration({ git_branch_name: 'main' }),
+    );
     // The secret arrives as `bao write … secret=@secret.key` would send it: the file's contents.
     const keyFile = join(tmp, 'secret.key');
     writeFileSync(keyFile, SECRET);
     const ctx: PathContext = (apiCtx = {
       store: scopedStore(store, mountScope(MOUNT)),
-      services: {} as PathContext['services'],
+      services: { settingsEvents } as unknown as PathContext['services'],
       logger,
       now: () => new Date(),
     });

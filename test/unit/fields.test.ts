@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { parseFields } from '../../src/config/field-errors.js';
 import {
+  boolField,
   commaListField,
   durationField,
   intField,
   nameField,
   objectField,
   parseDurationSeconds,
-  parseFields,
-} from '../../src/api/fields.js';
+} from '../../src/config/fields.js';
 import { isAppError } from '../../src/errors.js';
 
 describe('durations: integer seconds or Go duration strings, returned as integer seconds', () => {
@@ -118,5 +119,36 @@ describe('field builders report the field and the rule', () => {
 
   it('a missing required field says it is required', () => {
     expect(() => parseFields(Thing, {})).toThrow('name: is required');
+  });
+});
+
+describe('booleans: JSON true/false or the words Go accepts, as the CLI sends them', () => {
+  const Flags = z.strictObject({ on: boolField({ default: false }) });
+  it.each([
+    [true, true],
+    [false, false],
+    ['true', true],
+    ['TRUE', true],
+    ['t', true],
+    ['1', true],
+    ['false', false],
+    ['f', false],
+    ['0', false],
+  ] as const)('%j → %s', (input, value) => {
+    expect(parseFields(Flags, { on: input }).on).toBe(value);
+  });
+
+  it('absent takes the default; anything else names the field and the rule', () => {
+    expect(parseFields(Flags, {}).on).toBe(false);
+    const e = (() => {
+      try {
+        parseFields(Flags, { on: 'yes' });
+      } catch (x) {
+        return x;
+      }
+      return undefined;
+    })();
+    expect(isAppError(e, 'INVALID_INPUT')).toBe(true);
+    expect((e as Error).message).toBe('on: must be a boolean (true or false)');
   });
 });

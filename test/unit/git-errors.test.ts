@@ -59,6 +59,13 @@ describe('classifyGitFailure maps git stderr to a code', () => {
       /repository not found/,
     ],
     [
+      // Was reported as GIT_UNREACHABLE "the host could not be reached" (issue 20).
+      'file:// repository owned by another user (dubious ownership)',
+      `fatal: detected dubious ownership in repository at '/srv/deploy.git'\nTo add an exception for this directory, call:\n\n\tgit config --global --add safe.directory /srv/deploy.git\n${BOILERPLATE}`,
+      'GIT_UNSAFE_REPOSITORY',
+      /owned by another user .*--git-safe-directory/,
+    ],
+    [
       'HTTP connection refused',
       "fatal: unable to access 'http://127.0.0.1:1/x.git/': Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server\n",
       'GIT_UNREACHABLE',

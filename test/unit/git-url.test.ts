@@ -1,12 +1,8 @@
 /** Which git URLs `git_repo_url` accepts, and how URLs are shown without their credentials. */
 import { describe, expect, it } from 'vitest';
-import {
-  isSshUrl,
-  isValidBranchName,
-  isValidGitUrl,
-  parseGitUrl,
-  redactUrlCredentials,
-} from '../../src/git/url.js';
+import { isValidBranchName } from '../../src/config/rules/branch-name.js';
+import { isSshUrl, isValidGitUrl, parseGitUrl } from '../../src/config/rules/git-url.js';
+import { redactUrlCredentials } from '../../src/git/redact.js';
 
 describe('parseGitUrl accepts the documented forms', () => {
   it.each([

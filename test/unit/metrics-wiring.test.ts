@@ -371,4 +371,19 @@ describe('readiness', () => {
     });
     expect(await ready()).toBe(false);
   });
+
+  it('is not ready when the data dir cannot be written (the health check reports it)', async () => {
+    let writable = true;
+    const ready = createReadiness({
+      runner: { ping: async () => undefined },
+      store: { list: async () => [] },
+      writable: async () => {
+        if (!writable) throw new AppError('STORAGE_FAILED', 'the data dir is not writable');
+      },
+      cacheMs: 0,
+    });
+    expect(await ready()).toBe(true);
+    writable = false;
+    expect(await ready()).toBe(false);
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StorageKeys } from '../../src/config/stored.js';
 import { AppError } from '../../src/errors.js';
-import { readPollState } from '../../src/pipeline/summarise.js';
+import { readPollState } from '../../src/pipeline/poll-state.js';
 import { listTasks } from '../../src/tasks/task-record.js';
 import {
   addVaultRequest,

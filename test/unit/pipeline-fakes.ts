@@ -8,12 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  mountScope,
-  StorageKeys,
-  type StoredConfiguration,
-  type StoredLastCommit,
-} from '../../src/config/stored.js';
+import type { Configuration } from '../../src/config/settings-schemas.js';
+import { mountScope, StorageKeys, type StoredLastCommit } from '../../src/config/stored.js';
 import { afterEach, expect } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import type { GitMirror, GitMirrorFactory, RemoteRefs } from '../../src/git/types.js';
@@ -39,7 +35,7 @@ export const C3 = '3'.repeat(40);
 export const IMAGE = `sha256:${'a'.repeat(64)}`;
 
 /** A valid configuration (N = 0 unless overridden). */
-export function config(over: Partial<StoredConfiguration> = {}): StoredConfiguration {
+export function config(over: Partial<Configuration> = {}): Configuration {
   return {
     git_repo_url: 'https://git.example.test/repo.git',
     git_branch_name: 'main',
@@ -210,7 +206,7 @@ export interface Bench {
 export async function bench(
   w: World,
   opts: {
-    configure?: StoredConfiguration | false;
+    configure?: Configuration | false;
     root?: Store;
     logLimitChars?: number;
     /** Use the production signature policy over this verifier instead of the world's policy. */

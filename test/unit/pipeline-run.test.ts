@@ -1,13 +1,10 @@
 import { access } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import {
-  StorageKeys,
-  type StoredTaskConfiguration,
-  type StoredTrustedKey,
-} from '../../src/config/stored.js';
+import { StorageKeys } from '../../src/config/stored.js';
 import { AppError } from '../../src/errors.js';
 import type { SignatureVerifier } from '../../src/pgp/types.js';
-import { readPollState } from '../../src/pipeline/summarise.js';
+import type { TaskSettings, TrustedKey } from '../../src/config/settings-schemas.js';
+import { readPollState } from '../../src/pipeline/poll-state.js';
 import { VAULT_CA_CONTAINER_PATH } from '../../src/pipeline/steps-run.js';
 import { listTasks } from '../../src/tasks/task-record.js';
 import {
@@ -152,7 +149,7 @@ describe('signatures', () => {
       }),
       { configure: config({ required_number_of_verified_signatures_on_commit: 1 }) },
     );
-    const key: StoredTrustedKey = { name: 'alice', public_key: 'ARMORED-ALICE' };
+    const key: TrustedKey = { name: 'alice', public_key: 'ARMORED-ALICE' };
     await b.store.put(StorageKeys.trustedKey('alice'), key);
     await b.runtime.poll('periodic');
     const input = b.w.policyInputs[0];
@@ -194,7 +191,7 @@ describe('signatures with the production policy (pipelineSignaturePolicy) over a
         verifier,
       },
     );
-    const key: StoredTrustedKey = { name: 'alice', public_key: 'ARMORED-ALICE' };
+    const key: TrustedKey = { name: 'alice', public_key: 'ARMORED-ALICE' };
     await b.store.put(StorageKeys.trustedKey('alice'), key);
     await b.runtime.poll('periodic');
     expect(await onlyTask(b)).toMatchObject({ status, reason_code: code });
@@ -216,7 +213,7 @@ describe('the run', () => {
   it('gets tokens, Vault access, commit and branch in its environment, the CA read-only, labels and the timeout', async () => {
     const b = await open(world());
     await addVaultRequest(b.store, 'get-config');
-    const taskCfg: StoredTaskConfiguration = { task_timeout: 90, task_history_limit: 10 };
+    const taskCfg: TaskSettings = { task_timeout: 90, task_history_limit: 10 };
     await b.store.put(StorageKeys.taskConfiguration, taskCfg);
     let caSeen = '';
     b.w.run = async (spec) => {

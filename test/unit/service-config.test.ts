@@ -27,7 +27,25 @@ describe('service configuration', () => {
       storage: { kind: 'files' },
       replicaId: expect.stringMatching(/^[\w.-]+-\d+-[0-9a-f]{6}$/),
       leaseTtlSeconds: 15,
+      gitSafeDirectories: [],
     });
+  });
+
+  it('reads safe git directories from repeated flags or a comma list; refuses relative paths', () => {
+    expect(
+      loadServiceConfig(
+        ['--git-safe-directory', '/srv/a.git', '--git-safe-directory', '*'],
+        {},
+        CWD,
+      ).gitSafeDirectories,
+    ).toEqual(['/srv/a.git', '*']);
+    expect(
+      loadServiceConfig([], { FLANT_GITOPS_GIT_SAFE_DIRECTORIES: '/srv/a.git, /srv/b.git' }, CWD)
+        .gitSafeDirectories,
+    ).toEqual(['/srv/a.git', '/srv/b.git']);
+    expect(() => loadServiceConfig(['--git-safe-directory', 'a.git'], {}, CWD)).toThrow(
+      /--git-safe-directory \/ FLANT_GITOPS_GIT_SAFE_DIRECTORIES \[0\]: must be an absolute path or \*/,
+    );
   });
 
   it('reads every setting from the environment', () => {
@@ -44,6 +62,7 @@ describe('service configuration', () => {
         FLANT_GITOPS_DOCKER_SOCKET: '/run/docker.sock',
         FLANT_GITOPS_FLUX_RECV_CONFIG: 'flux-recv.yaml',
         FLANT_GITOPS_TICK_SECONDS: '2',
+        FLANT_GITOPS_GIT_SAFE_DIRECTORIES: '/srv/deploy.git',
       },
       CWD,
     );
@@ -61,6 +80,7 @@ describe('service configuration', () => {
       storage: { kind: 'files' },
       replicaId: expect.any(String),
       leaseTtlSeconds: 15,
+      gitSafeDirectories: ['/srv/deploy.git'],
     });
   });
 

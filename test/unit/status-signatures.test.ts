@@ -5,7 +5,8 @@
  * kept by a poll that did not, and dropped when the tip moved.
  */
 import { describe, expect, it } from 'vitest';
-import { StorageKeys, type StoredTrustedKey } from '../../src/config/stored.js';
+import type { TrustedKey } from '../../src/config/settings-schemas.js';
+import { StorageKeys } from '../../src/config/stored.js';
 import { statusPath } from '../../src/api/status.js';
 import { silentLogger } from '../../src/logging.js';
 import type { SignatureVerifier } from '../../src/pgp/types.js';
@@ -53,7 +54,7 @@ async function bench2(notes: string, tip = C2): Promise<Bench> {
     { configure: config({ required_number_of_verified_signatures_on_commit: 2 }), verifier },
   );
   for (const name of ['alice', 'bob']) {
-    const key: StoredTrustedKey = { name, public_key: `ARMORED-${name}` };
+    const key: TrustedKey = { name, public_key: `ARMORED-${name}` };
     await b.store.put(StorageKeys.trustedKey(name), key);
   }
   return b;

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { StorageKeys, type StoredTaskConfiguration } from '../../src/config/stored.js';
+import type { TaskSettings } from '../../src/config/settings-schemas.js';
+import { StorageKeys } from '../../src/config/stored.js';
 import { silentLogger } from '../../src/logging.js';
 import { createMemoryStore } from '../../src/storage/memory-store.js';
 import type { Store } from '../../src/storage/store.js';
@@ -69,9 +70,35 @@ describe('task manager', () => {
     expect((await after.enqueue('periodic'))?.status).toBe('QUEUED');
   });
 
+  it('says which process restarted when told (the plugin: "plugin restarted")', async () => {
+    const store = createMemoryStore();
+    const before = createTaskManager({ store, logger: silentLogger() });
+    const a = await before.enqueue('periodic');
+    await before.start(a?.uuid ?? '');
+    const after = createTaskManager({ store, logger: silentLogger() });
+    expect(await after.recover('plugin restarted')).toBe(1);
+    expect(await readTask(store, a?.uuid ?? '')).toMatchObject({
+      status: 'CANCELED',
+      reason: 'plugin restarted',
+    });
+  });
+
+  it('abortRunning aborts the running task with TASK_CANCELED and the reason; queued ones stay', async () => {
+    const tasks = createTaskManager({ store: createMemoryStore(), logger: silentLogger() });
+    expect(tasks.abortRunning('stopping')).toBe(0);
+    const t = await tasks.enqueue('periodic');
+    const running = await tasks.start(t?.uuid ?? '');
+    expect(tasks.abortRunning('plugin stopped')).toBe(1);
+    expect(running.signal.aborted).toBe(true);
+    expect(running.signal.reason).toMatchObject({
+      code: 'TASK_CANCELED',
+      message: 'plugin stopped',
+    });
+  });
+
   it('keeps task_history_limit finished tasks and deletes the oldest with their logs', async () => {
     const store = createMemoryStore();
-    const cfg: StoredTaskConfiguration = { task_timeout: 60, task_history_limit: 3 };
+    const cfg: TaskSettings = { task_timeout: 60, task_history_limit: 3 };
     await store.put(StorageKeys.taskConfiguration, cfg);
     const tasks = createTaskManager({ store, logger: silentLogger() });
     const ids: string[] = [];

@@ -1,6 +1,6 @@
 /** The pure rules of target-Vault access: env names, token lifetime, rotation, message handling. */
 import { describe, expect, it } from 'vitest';
-import { requestTokenEnvName } from '../../src/vault/env-name.js';
+import { requestTokenEnvName } from '../../src/config/rules/env-name.js';
 import { effectiveTtl, rotationDue, tokenAction } from '../../src/vault/lifecycle.js';
 import { scrub, vaultFailure } from '../../src/vault/failures.js';
 import {

@@ -2,23 +2,28 @@ import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { configureWebhookPath, configureWebhooksPath } from '../../src/api/configure-webhook.js';
 import type { PathContext, PathRequest } from '../../src/api/types.js';
-import { mountScope, StorageKeys } from '../../src/config/stored.js';
+import { createSettingsEvents, type SettingChange } from '../../src/config/settings-events.js';
+import { mountScope } from '../../src/config/stored.js';
 import { isAppError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging.js';
 import { createMemoryStore } from '../../src/storage/memory-store.js';
 import { scopedStore, type Store } from '../../src/storage/store.js';
 import { createDeliveryDeduper } from '../../src/webhook/dedupe.js';
-import { createEndpointDirectory, observeWebhookWrites } from '../../src/webhook/endpoints.js';
+import { createEndpointDirectory } from '../../src/webhook/endpoints.js';
 import { createWebhookReceiver } from '../../src/webhook/receiver.js';
+import { settingsIn, validConfiguration } from '../helpers/settings.js';
 
 const MOUNT = 'flant_gitops';
 const SECRET = 'a-long-webhook-secret\n'; // as `bao write … secret=@secret.key` sends a file with a newline
 const DIGEST = createHash('sha256').update(SECRET).digest('hex');
 
+/** Where the API's settings writes are announced (the directory under test listens). */
+const events = createSettingsEvents();
+
 function ctx(store: Store): PathContext {
   return {
     store: scopedStore(store, mountScope(MOUNT)),
-    services: {} as PathContext['services'],
+    services: { settingsEvents: events } as unknown as PathContext['services'],
     logger: silentLogger(),
     now: () => new Date(),
   };
@@ -121,12 +126,15 @@ describe('configure/webhook/<name>', () => {
 describe('API writes reach the receiver (cache invalidated on write)', () => {
   it('a new endpoint answers at once, a deleted one is 404 at once, the branch follows the mount', async () => {
     const polls: string[] = [];
-    const base = createMemoryStore();
+    const store = createMemoryStore();
     const logger = silentLogger();
-    let invalidate = () => {};
-    const store = observeWebhookWrites(base, () => invalidate());
-    const directory = createEndpointDirectory({ store: base, logger, maxAgeMs: 3_600_000 });
-    invalidate = directory.invalidate;
+    const directory = createEndpointDirectory({
+      store,
+      logger,
+      maxAgeMs: 3_600_000,
+      settingsEvents: events,
+    });
+    const settings = settingsIn(store, MOUNT, events);
     const receiver = createWebhookReceiver({
       endpoints: directory,
       poller: { requestPoll: (m) => polls.push(m) },
@@ -146,22 +154,67 @@ describe('API writes reach the receiver (cache invalidated on write)', () => {
       });
 
     expect((await deliver()).status).toBe(404); // loads (empty) index
-    await store.put(mountScope(MOUNT) + StorageKeys.configuration, { git_branch_name: 'main' });
+    await settings.configuration.put(validConfiguration({ git_branch_name: 'main' }));
     await write(store, 'gh', { source: 'github', secret: SECRET });
     expect((await deliver()).body).toEqual({ status: 'ignored' }); // push to release, mount follows main
-    await store.put(mountScope(MOUNT) + StorageKeys.configuration, { git_branch_name: 'release' });
+    await settings.configuration.put(validConfiguration({ git_branch_name: 'release' }));
     expect((await deliver()).body).toEqual({ status: 'accepted' });
     expect(polls).toEqual([MOUNT]);
     await configureWebhookPath.operations.delete?.(req('delete', 'gh'), ctx(store));
     expect((await deliver()).status).toBe(404);
   });
 
-  it('writes to unrelated keys do not invalidate', async () => {
-    let calls = 0;
-    const store = observeWebhookWrites(createMemoryStore(), () => calls++);
-    await store.put(mountScope(MOUNT) + StorageKeys.lastSuccessfulCommit, { commit: 'x' });
-    await store.put(mountScope(MOUNT) + 'webhook/x', {});
-    await store.delete(mountScope(MOUNT) + 'webhook/x');
-    expect(calls).toBe(2);
+  it('the settings owner announces each write, naming the setting', async () => {
+    const own = createSettingsEvents();
+    const seen: SettingChange[] = [];
+    own.subscribe((c) => seen.push(c));
+    const settings = settingsIn(createMemoryStore(), MOUNT, own);
+    await settings.configuration.put(validConfiguration());
+    await settings.webhooks.put('x', {
+      name: 'x',
+      source: 'github',
+      secret: SECRET,
+      branch: '',
+      backends: [],
+    });
+    await settings.webhooks.delete('x');
+    await settings.taskSettings.put({ task_timeout: 60, task_history_limit: 1 });
+    expect(seen).toEqual([
+      { mount: MOUNT, setting: 'configuration' },
+      { mount: MOUNT, setting: 'webhook', name: 'x' },
+      { mount: MOUNT, setting: 'webhook', name: 'x' },
+      { mount: MOUNT, setting: 'task_settings' },
+    ]);
+  });
+
+  it('an endpoint stored in a shape its schema refuses is skipped; the others still answer', async () => {
+    const store = createMemoryStore();
+    await store.put(`${mountScope(MOUNT)}webhook/broken`, { name: 'broken', source: 'github' });
+    await write(store, 'gh', { source: 'github', secret: SECRET });
+    const directory = createEndpointDirectory({ store, logger: silentLogger() });
+    const found = await directory.lookup(DIGEST);
+    expect(found.map((e) => e.name)).toEqual(['gh']);
+  });
+
+  it('only webhook and configuration changes drop the endpoint index', async () => {
+    const own = createSettingsEvents();
+    const store = createMemoryStore();
+    let loads = 0;
+    const counting = { ...store, list: (p: string) => (p === 'mounts/' && loads++, store.list(p)) };
+    const directory = createEndpointDirectory({
+      store: counting,
+      logger: silentLogger(),
+      maxAgeMs: 3_600_000,
+      settingsEvents: own,
+    });
+    const settings = settingsIn(store, MOUNT, own);
+    await directory.lookup(DIGEST);
+    await settings.taskSettings.put({ task_timeout: 60, task_history_limit: 1 });
+    await settings.gitCredential.put({ username: 'u', password: 'p' });
+    await directory.lookup(DIGEST);
+    expect(loads).toBe(1);
+    await settings.configuration.put(validConfiguration());
+    await directory.lookup(DIGEST);
+    expect(loads).toBe(2);
   });
 });

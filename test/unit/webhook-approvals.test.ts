@@ -34,6 +34,7 @@ async function receiverFor(source: WebhookSource) {
     git_repo_url: 'https://git.example.com/acme/app.git',
     git_branch_name: 'main',
     docker_image: `acme/app@sha256:${'a'.repeat(64)}`,
+    commands: ['true'],
   });
   const polls: string[] = [];
   const receiver = createWebhookReceiver({

@@ -32,7 +32,8 @@ describe('Docker Hub repository names', () => {
   it.each([
     ['acme/app@sha256:' + 'a'.repeat(64), 'acme/app'],
     ['docker.io/acme/app:1.0@sha256:' + 'a'.repeat(64), 'acme/app'],
-    ['index.docker.io/acme/app:1.0', 'acme/app'],
+    ['index.docker.io/acme/app:1.0@sha256:' + 'a'.repeat(64), 'acme/app'],
+    ['index.docker.io/acme/app:1.0 (not pinned: no image)', undefined],
     ['nginx:1.25@sha256:' + 'a'.repeat(64), 'library/nginx'],
     ['ghcr.io/acme/app@sha256:' + 'a'.repeat(64), undefined],
     ['localhost:5000/app:1', undefined],

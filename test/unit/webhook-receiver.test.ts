@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fastify, type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mountScope, StorageKeys } from '../../src/config/stored.js';
 import { createLogger, silentLogger, type Logger } from '../../src/logging.js';
 import { registerWebhookRoute } from '../../src/http/webhook-route.js';
 import { createMemoryStore } from '../../src/storage/memory-store.js';
@@ -14,6 +13,7 @@ import { createWebhookReceiver } from '../../src/webhook/receiver.js';
 import type { WebhookEndpointSpec, WebhookSource } from '../../src/webhook/types.js';
 import { secretDigest } from '../../src/webhook/verify.js';
 import { FIXTURES } from '../helpers/bench.js';
+import { settingsIn, validConfiguration } from '../helpers/settings.js';
 
 const NOW = new Date('2024-05-01T10:00:00Z');
 const fixture = (name: string) => readFileSync(join(FIXTURES, 'webhooks', name));
@@ -57,11 +57,13 @@ async function bench(
 ): Promise<Bench> {
   const store = createMemoryStore();
   for (const mount of new Set(endpoints.map((e) => e.mount))) {
-    await store.put(mountScope(mount) + StorageKeys.configuration, {
-      git_repo_url: 'https://git.example.com/acme/app.git',
-      git_branch_name: 'main',
-      docker_image: opts.dockerImage ?? `acme/app@sha256:${'a'.repeat(64)}`,
-    });
+    await settingsIn(store, mount).configuration.put(
+      validConfiguration({
+        git_repo_url: 'https://git.example.com/acme/app.git',
+        git_branch_name: 'main',
+        docker_image: opts.dockerImage ?? `acme/app@sha256:${'a'.repeat(64)}`,
+      }),
+    );
   }
   const polls: { mount: string; reason: string }[] = [];
   const logger = opts.logger ?? silentLogger();

@@ -1,6 +1,7 @@
 /**
- * Git remote URLs: which forms we accept and how to show one without its credentials. Pure code
- * (no git, no I/O) so the API can validate `git_repo_url` with the same rules the adapter uses.
+ * The git URL rule: which remote URL forms we accept. Pure code (no git, no I/O) kept with the
+ * other rules, so the API validates `git_repo_url` with exactly the rule the git adapter applies
+ * when it opens a mirror, without the API importing the adapter.
  */
 
 /** The transports we accept; `ext::`, `fd::` and other remote-helper forms are refused. */
@@ -95,27 +96,15 @@ export function isSshUrl(raw: string): boolean {
 }
 
 /**
- * Replace the user-info of URLs in `text` with `***`, so an URL with credentials can appear in an
- * error message or a log line: any `user:password@`, and for http(s) also a bare `user@` (tokens
- * are often passed as the user name there). A plain SSH user (`ssh://git@host`) stays.
+ * The rule `git_repo_url` must meet, as a message (undefined: met). A password in the URL is
+ * refused because a read would show it back: it belongs in configure/git_credential.
  */
-export function redactUrlCredentials(text: string): string {
-  return text.replace(
-    /\b([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/\s@'"]+)@/g,
-    (all: string, scheme: string, userinfo: string) =>
-      userinfo.includes(':') || /^https?$/i.test(scheme) ? `${scheme}://***@` : all,
-  );
-}
-
-/**
- * True when `name` is a branch name git accepts under refs/heads/ (the rules of
- * `git check-ref-format --branch`, minus `@{-N}`), so it can go into a refspec unquoted.
- */
-export function isValidBranchName(name: string): boolean {
-  if (name.length === 0 || name.length > 255) return false;
-  if (name.startsWith('-') || name.startsWith('/') || name.endsWith('/')) return false;
-  if (name.endsWith('.') || name.endsWith('.lock') || name === '@') return false;
-  if (/[\s\u0000-\u001f\u007f~^:?*[\\]/.test(name)) return false; // eslint-disable-line no-control-regex
-  if (name.includes('..') || name.includes('@{') || name.includes('//')) return false;
-  return name.split('/').every((part) => part.length > 0 && !part.startsWith('.'));
+export function gitUrlRule(raw: string): string | undefined {
+  const url = parseGitUrl(raw);
+  if (!url) {
+    return 'must be a git URL (https://, ssh://, git://, file://, user@host:path or an absolute path)';
+  }
+  return url.hasPassword
+    ? 'must not carry a password (write it to configure/git_credential)'
+    : undefined;
 }

@@ -1,0 +1,183 @@
+/**
+ * The one owner of a mount's settings. Every reader and writer of configuration, vault requests,
+ * trusted keys, git credentials, the git SSH key, webhook endpoints, vault access and task
+ * settings — the API paths, the pipeline, the scheduler (through the mount runtime) and the
+ * webhook receiver — goes through here instead of raw storage keys, so that:
+ * - what is read back is checked against the same schema that checked the write
+ *   (./settings-schemas.ts), and a stored value that no longer fits is reported, not used;
+ * - every write is announced to the subscribers of ./settings-events.ts (e.g. the webhook
+ *   endpoint index), with no one watching key names.
+ */
+import type { z } from 'zod';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logging.js';
+import type { Store } from '../storage/store.js';
+import { formatIssues } from './field-errors.js';
+import type { SettingsEvents } from './settings-events.js';
+import {
+  Configuration,
+  GitCredential,
+  GitSshKey,
+  TaskSettings,
+  TrustedKey,
+  VaultAccess,
+  VaultRequest,
+  WebhookEndpoint,
+} from './settings-schemas.js';
+import { StorageKeys, type SettingName } from './stored.js';
+
+/**
+ * The storage keys of the settings that hold secrets (exact keys, or prefixes ending in '/'):
+ * the plugin asks OpenBao to seal-wrap them where the seal can.
+ */
+export const SECRET_SETTING_KEYS: readonly string[] = [
+  StorageKeys.gitCredential,
+  StorageKeys.gitSshKey,
+  StorageKeys.vaultAccess,
+  StorageKeys.webhookPrefix,
+];
+
+/** A setting kept once per mount. */
+export interface SingleSetting<T> {
+  /** The stored value (checked), or undefined when none was written. */
+  get(): Promise<T | undefined>;
+  put(value: T): Promise<void>;
+  delete(): Promise<void>;
+}
+
+/** A setting kept per name (vault requests, trusted keys, webhook endpoints). */
+export interface NamedSetting<T> {
+  /** The stored value (checked), or undefined when there is none by that name. */
+  get(name: string): Promise<T | undefined>;
+  /** The names stored, sorted. */
+  names(): Promise<string[]>;
+  /** Every stored value that passes its schema, in name order; the others are logged, skipped. */
+  all(): Promise<Array<{ readonly name: string; readonly value: T }>>;
+  put(name: string, value: T): Promise<void>;
+  delete(name: string): Promise<void>;
+}
+
+/** A mount's settings, typed and checked. */
+export interface MountSettings {
+  readonly configuration: SingleSetting<Configuration>;
+  readonly gitCredential: SingleSetting<GitCredential>;
+  readonly gitSshKey: SingleSetting<GitSshKey>;
+  readonly vaultAccess: SingleSetting<VaultAccess>;
+  readonly taskSettings: SingleSetting<TaskSettings>;
+  readonly vaultRequests: NamedSetting<VaultRequest>;
+  readonly trustedKeys: NamedSetting<TrustedKey>;
+  readonly webhooks: NamedSetting<WebhookEndpoint>;
+  /** The task settings, with the schema's defaults when none were written. */
+  effectiveTaskSettings(): Promise<TaskSettings>;
+}
+
+/** Options of the owner. */
+export interface MountSettingsOptions {
+  /** The mount, named in change notices and log lines. */
+  readonly mount?: string;
+  /** Where writes are announced; absent: nobody listens. */
+  readonly events?: SettingsEvents;
+  /** Where skipped invalid items of a list are reported. */
+  readonly logger?: Logger;
+}
+
+/** The defaults of `task/configure`, from its schema (30m, 10). */
+export const DEFAULT_TASK_SETTINGS: TaskSettings = TaskSettings.parse({});
+
+/**
+ * The settings of the mount whose storage is `store` (already scoped to `mounts/<mount>/`).
+ * Cheap to build (it keeps only the last checked value per key), so a transport may build one
+ * per request; a long-lived owner (a mount runtime's) skips re-checking an unchanged value.
+ */
+export function mountSettings(store: Store, opts: MountSettingsOptions = {}): MountSettings {
+  const mount = opts.mount ?? '';
+  const announce = (setting: SettingName, name?: string): void =>
+    opts.events?.notify({ mount, setting, ...(name === undefined ? {} : { name }) });
+
+  // The last value checked per key, by its JSON text: a poll reads the same configuration again
+  // and again, and checking its text costs far less than running the schema.
+  const checked = new Map<string, { readonly json: string; readonly value: unknown }>();
+  const check = <T>(schema: z.ZodType<T>, setting: SettingName, key: string, v: unknown): T => {
+    const json = JSON.stringify(v);
+    const last = checked.get(key);
+    if (last?.json === json) return last.value as T;
+    const r = schema.safeParse(v);
+    if (r.success) {
+      checked.set(key, { json, value: r.data });
+      return r.data;
+    }
+    throw new AppError(
+      'NOT_CONFIGURED',
+      `the stored ${setting} at ${key} is invalid (${formatIssues(r.error).join('; ')}); write it again`,
+      { details: { setting, key } },
+    );
+  };
+
+  const single = <T>(schema: z.ZodType<T>, setting: SettingName, key: string) => ({
+    async get(): Promise<T | undefined> {
+      const e = await store.get(key);
+      return e === undefined ? undefined : check(schema, setting, key, e.value);
+    },
+    async put(value: T): Promise<void> {
+      await store.put(key, value);
+      announce(setting);
+    },
+    async delete(): Promise<void> {
+      await store.delete(key);
+      announce(setting);
+    },
+  });
+
+  const named = <T>(
+    schema: z.ZodType<T>,
+    setting: SettingName,
+    prefix: string,
+  ): NamedSetting<T> => {
+    const names = async (): Promise<string[]> =>
+      (await store.list(prefix)).filter((n) => !n.endsWith('/'));
+    const get = async (name: string): Promise<T | undefined> => {
+      const e = await store.get(prefix + name);
+      return e === undefined ? undefined : check(schema, setting, prefix + name, e.value);
+    };
+    return {
+      get,
+      names,
+      async all() {
+        const out: Array<{ name: string; value: T }> = [];
+        for (const name of await names()) {
+          try {
+            const value = await get(name);
+            if (value !== undefined) out.push({ name, value });
+          } catch (e) {
+            if (!(e instanceof AppError && e.code === 'NOT_CONFIGURED')) throw e;
+            opts.logger?.warn({ mount, setting, name }, 'stored setting is invalid; skipped');
+          }
+        }
+        return out;
+      },
+      async put(name, value) {
+        await store.put(prefix + name, value);
+        announce(setting, name);
+      },
+      async delete(name) {
+        await store.delete(prefix + name);
+        announce(setting, name);
+      },
+    };
+  };
+
+  const taskSettings = single(TaskSettings, 'task_settings', StorageKeys.taskConfiguration);
+  return {
+    configuration: single(Configuration, 'configuration', StorageKeys.configuration),
+    gitCredential: single(GitCredential, 'git_credential', StorageKeys.gitCredential),
+    gitSshKey: single(GitSshKey, 'git_ssh_key', StorageKeys.gitSshKey),
+    vaultAccess: single(VaultAccess, 'vault_access', StorageKeys.vaultAccess),
+    taskSettings,
+    vaultRequests: named(VaultRequest, 'vault_request', StorageKeys.vaultRequestPrefix),
+    trustedKeys: named(TrustedKey, 'trusted_key', StorageKeys.trustedKeyPrefix),
+    webhooks: named(WebhookEndpoint, 'webhook', StorageKeys.webhookPrefix),
+    async effectiveTaskSettings() {
+      return (await taskSettings.get()) ?? DEFAULT_TASK_SETTINGS;
+    },
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * The per-mount part of the composition, shared by the standalone service (service.ts) and the
+ * OpenBao plugin (plugin/background-work.ts): the same adapters, the same runtime, the same
+ * signature gate and wrapped Vault requests, with metrics as optional decorators. Written once
+ * so the two ways of running cannot drift apart.
+ */
+import type { SettingsEvents } from './config/settings-events.js';
+import { SimpleGitMirrorFactory } from './git/index.js';
+import type { GitMirrorFactory } from './git/types.js';
+import type { Logger } from './logging.js';
+import type { Metrics } from './metrics.js';
+import {
+  instrumentMirrors,
+  instrumentRunner,
+  instrumentRuntime,
+  instrumentSignaturePolicy,
+  instrumentVaultAccess,
+} from './metrics-wiring.js';
+import { createMountRuntime, type MountRuntime } from './pipeline/mount-runtime.js';
+import { pipelineSignaturePolicy } from './pipeline/signature-policy.js';
+import { createOpenPgpVerifier } from './pgp/openpgp.js';
+import type { SignatureVerifier } from './pgp/types.js';
+import { createDockerRunner } from './runner/docker.js';
+import type { ContainerRunner } from './runner/types.js';
+import type { Store } from './storage/store.js';
+import { createVaultAccessService } from './vault/access.js';
+import type { VaultAccessService } from './vault/types.js';
+
+/** The adapters every mount of one process shares. */
+export interface SharedAdapters {
+  readonly verifier: SignatureVerifier;
+  readonly mirrors: GitMirrorFactory;
+  readonly runner: ContainerRunner;
+}
+
+/** Build the concrete shared adapters (openpgp.js, simple-git mirrors, dockerode). */
+export function createSharedAdapters(opts: {
+  readonly logger: Logger;
+  readonly dockerSocket: string;
+  /** Local repositories owned by another user that git may read (`safe.directory`). */
+  readonly gitSafeDirectories?: readonly string[];
+  /** The process's own git config file, where those safe directories are written. */
+  readonly gitConfigFile?: string;
+}): SharedAdapters {
+  return {
+    verifier: createOpenPgpVerifier(),
+    mirrors: new SimpleGitMirrorFactory({
+      ...(opts.gitSafeDirectories === undefined
+        ? {}
+        : { safeDirectories: opts.gitSafeDirectories }),
+      ...(opts.gitConfigFile === undefined ? {} : { configFile: opts.gitConfigFile }),
+    }),
+    runner: createDockerRunner({ logger: opts.logger, socketPath: opts.dockerSocket }),
+  };
+}
+
+/** What one mount is composed from. */
+export interface MountCompositionOptions {
+  readonly mount: string;
+  /** The whole store (the runtime scopes it with `mounts/<mount>/`). */
+  readonly store: Store;
+  readonly adapters: SharedAdapters;
+  readonly mirrorRoot: string;
+  readonly tempRoot: string;
+  readonly networkMode: string;
+  /** Labels this process's containers, so the start-up sweep removes only its own. */
+  readonly instanceId: string;
+  readonly logger: Logger;
+  /** Decorate the adapters and runtime with metrics (the service does; the plugin does not). */
+  readonly metrics?: Metrics;
+  /** Use this Vault access service (the plugin shares one with its API paths). */
+  readonly vaultAccess?: VaultAccessService;
+  /** Reason written on tasks a previous process left behind. */
+  readonly restartReason?: string;
+  /** Where the runtime's own settings writes (vault access rotation) are announced. */
+  readonly settingsEvents?: SettingsEvents;
+}
+
+/** One composed mount: its runtime and the Vault access service its API paths must share. */
+export interface ComposedMount {
+  readonly runtime: MountRuntime;
+  readonly vaultAccess: VaultAccessService;
+}
+
+/** Compose one mount's runtime from the shared adapters. */
+export function composeMount(opts: MountCompositionOptions): ComposedMount {
+  const { mount, metrics, adapters } = opts;
+  const base =
+    opts.vaultAccess ?? createVaultAccessService({ logger: opts.logger.child({ mount }) });
+  const vaultAccess = metrics ? instrumentVaultAccess(base, metrics, mount) : base;
+  const runtime = createMountRuntime({
+    mount,
+    store: opts.store,
+    mirrors: metrics ? instrumentMirrors(adapters.mirrors, metrics, mount) : adapters.mirrors,
+    mirrorRoot: opts.mirrorRoot,
+    verifier: adapters.verifier,
+    checkSignatures: metrics
+      ? instrumentSignaturePolicy(pipelineSignaturePolicy, metrics, mount)
+      : pipelineSignaturePolicy,
+    vaultAccess,
+    runner: metrics ? instrumentRunner(adapters.runner, metrics, mount) : adapters.runner,
+    logger: opts.logger,
+    tempRoot: opts.tempRoot,
+    networkMode: opts.networkMode,
+    instanceId: opts.instanceId,
+    ...(opts.restartReason === undefined ? {} : { restartReason: opts.restartReason }),
+    ...(opts.settingsEvents === undefined ? {} : { settingsEvents: opts.settingsEvents }),
+  });
+  return { runtime: metrics ? instrumentRuntime(runtime, metrics) : runtime, vaultAccess };
+}
