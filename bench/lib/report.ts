@@ -176,6 +176,7 @@ export function renderSection(r: BenchResult, rerunAt?: string): string {
 }
 
 const SECTION_HEADING = /^## (\d+)\. /;
+const RERUN_LINE = /^Rerun alone \(`npx tsx bench\/run\.ts --only ([\d,]+) --merge`\)/;
 
 /**
  * BENCHMARKS.md with `results` merged into `existing`: a section of the same id is replaced, a new
@@ -218,11 +219,21 @@ export function mergeMarkdown(
     `Rerun alone (\`npx tsx bench/run.ts --only ${results.map((r) => r.id).join(',')} ` +
     `--merge\`): ${ids} on ${machine.date}${sameMachine ? '' : ` on another machine (${machineLine})`}; ` +
     `those sections say so, the others are from the run above.`;
+  // An earlier rerun line whose benchmarks are all rerun now says nothing true any more.
+  const rerunNow = new Set(results.map((r) => r.id));
+  const kept = preamble.filter((l, i) => {
+    const superseded = (line: string | undefined): boolean => {
+      const m = RERUN_LINE.exec(line ?? '');
+      return m?.[1] !== undefined && m[1].split(',').every((id) => rerunNow.has(id));
+    };
+    // Drop the line and the blank line that separates it from the one above.
+    return !superseded(l) && !(l === '' && superseded(preamble[i + 1]));
+  });
   const lastRunLine = Math.max(
-    ...preamble.map((l, i) => (l.startsWith('Run: ') || l.startsWith('Rerun alone ') ? i : -1)),
+    ...kept.map((l, i) => (l.startsWith('Run: ') || RERUN_LINE.test(l) ? i : -1)),
   );
-  const at = lastRunLine >= 0 ? lastRunLine + 1 : preamble.length;
-  const head = [...preamble.slice(0, at), '', rerun, ...preamble.slice(at)];
+  const at = lastRunLine >= 0 ? lastRunLine + 1 : kept.length;
+  const head = [...kept.slice(0, at), '', rerun, ...kept.slice(at)];
   const body = [...sections.entries()]
     .sort(([a], [b]) => Number(a) - Number(b))
     .map(([, text]) => text);

@@ -87,6 +87,18 @@ describe('BENCHMARKS.md merged from a partial run', () => {
     expect(section(twice, '7')).toBe(section(once, '7'));
   });
 
+  it('a later merge of the same benchmarks replaces the earlier rerun line', () => {
+    const once = mergeMarkdown(full, machine('2026-12-02T05:00:00Z'), [result('5', 3)]);
+    const twice = mergeMarkdown(once, machine('2026-12-02T06:00:00Z'), [
+      result('5', 2),
+      result('7', 1500),
+    ]);
+    expect(twice).not.toContain('2026-12-02T05:00:00Z');
+    expect(twice.match(/^Rerun alone /gm)).toHaveLength(1);
+    expect(twice).toContain('Run: 2026-11-22T09:22:56Z, 48 s in total.\n\nRerun alone (');
+    expect(twice).not.toMatch(/\n\n\n/);
+  });
+
   it('names another machine when the rerun was not on the machine of the run', () => {
     const merged = mergeMarkdown(full, machine('2026-12-02T05:00:00Z', 'v22.1.0'), [
       result('5', 3),
