@@ -155,14 +155,3 @@ export function containersOfTask(task: string): string[] {
     .split('\n')
     .filter(Boolean);
 }
-
-/** Containers of every plugin mount whose work dir is below `dataDir` (mount ids are its dirs). */
-export function containersOfMountIds(ids: readonly string[]): string[] {
-  return ids.flatMap((id) =>
-    execFileSync('docker', ['ps', '-aq', '--filter', `label=flant-gitops.mount=${id}`], {
-      encoding: 'utf8',
-    })
-      .split('\n')
-      .filter(Boolean),
-  );
-}

@@ -5,7 +5,6 @@
  * N = 2: one PGP gpgsig alone fails naming its kind and fingerprint; adding bob's SSH note
  * deploys; bob's SSH key twice (gpgsig and note) does not.
  */
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   createGpgHome,
@@ -18,6 +17,7 @@ import { commitFile, createRepoPair, push, type RepoPair } from '../helpers/git-
 import { waitFor } from '../helpers/net.js';
 import { bao, type BaoResult } from '../helpers/openbao.js';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { mountContainers } from '../helpers/service-process.js';
 import {
   addSshSignatureNote,
   commitFileSshSigned,
@@ -116,14 +116,7 @@ afterAll(async () => {
   await repo?.cleanup();
   await gpgHome?.cleanup();
   await sshHome?.cleanup();
-  const left = execFileSync(
-    'docker',
-    ['ps', '-aq', '--filter', `label=flant-gitops.mount=${MOUNT}`],
-    {
-      encoding: 'utf8',
-    },
-  );
-  expect(left.trim()).toBe('');
+  expect(mountContainers(MOUNT)).toEqual([]);
 });
 
 describe('end to end: a quorum of one PGP and one SSH signature', () => {
