@@ -10,6 +10,7 @@
  * stop aborts the running task at once (its run kills and removes its container and records
  * CANCELED; the commit stays unrecorded and runs again later) and waits a bounded time.
  */
+import { join } from 'node:path';
 import { composeMount, createSharedAdapters } from '../mount-composition.js';
 import type { PipelineControl } from '../pipeline/control.js';
 import type { MountRuntime } from '../pipeline/mount-runtime.js';
@@ -63,7 +64,13 @@ async function startRunning(
   const { runtime } = composeMount({
     mount: lane,
     store,
-    adapters: createSharedAdapters({ logger, dockerSocket: settings.dockerSocket }),
+    adapters: createSharedAdapters({
+      logger,
+      dockerSocket: settings.dockerSocket,
+      // Written before the first git call, in this mount's own dir (one process per mount).
+      gitSafeDirectories: settings.gitSafeDirectories,
+      gitConfigFile: join(dirs.root, 'gitconfig'),
+    }),
     mirrorRoot: dirs.mirrors,
     tempRoot: dirs.runs,
     networkMode: settings.containerNetwork,

@@ -22,6 +22,8 @@ export interface PluginSettings {
   readonly tickSeconds: number;
   readonly containerNetwork: string;
   readonly dockerSocket: string;
+  /** Local repositories owned by another user that git may read anyway (`*`: all). */
+  readonly gitSafeDirectories: readonly string[];
 }
 
 const shape = ServiceConfig.shape;
@@ -31,6 +33,7 @@ const PluginSettingsSchema = z.strictObject({
   tickSeconds: shape.tickSeconds,
   containerNetwork: shape.containerNetwork,
   dockerSocket: shape.dockerSocket,
+  gitSafeDirectories: shape.gitSafeDirectories,
 });
 
 /** Where each setting is read from, for error messages and the README. */
@@ -41,6 +44,7 @@ export const PLUGIN_SETTING_SOURCES = {
   tickSeconds: '--tick-seconds / FLANT_GITOPS_TICK_SECONDS',
   containerNetwork: '--container-network / FLANT_GITOPS_CONTAINER_NETWORK',
   dockerSocket: '--docker-socket / FLANT_GITOPS_DOCKER_SOCKET',
+  gitSafeDirectories: '--git-safe-directory / FLANT_GITOPS_GIT_SAFE_DIRECTORIES (comma list)',
 } as const;
 
 /** `--name=value` or `--name value` from the registration's args. */
@@ -73,6 +77,10 @@ export function readPluginSettings(
     tickSeconds: pick('tick-seconds', 'FLANT_GITOPS_TICK_SECONDS') ?? '5',
     containerNetwork: pick('container-network', 'FLANT_GITOPS_CONTAINER_NETWORK') ?? 'bridge',
     dockerSocket: pick('docker-socket', 'FLANT_GITOPS_DOCKER_SOCKET') ?? '/var/run/docker.sock',
+    gitSafeDirectories: (pick('git-safe-directory', 'FLANT_GITOPS_GIT_SAFE_DIRECTORIES') ?? '')
+      .split(',')
+      .map((d) => d.trim())
+      .filter((d) => d !== ''),
   };
   const parsed = PluginSettingsSchema.safeParse(raw);
   if (!parsed.success) {
@@ -89,5 +97,6 @@ export function readPluginSettings(
     tickSeconds: s.tickSeconds,
     containerNetwork: s.containerNetwork,
     dockerSocket: s.dockerSocket,
+    gitSafeDirectories: Object.freeze([...s.gitSafeDirectories]),
   });
 }

@@ -13,7 +13,19 @@ describe('plugin settings', () => {
       tickSeconds: 5,
       containerNetwork: 'bridge',
       dockerSocket: '/var/run/docker.sock',
+      gitSafeDirectories: [],
     });
+  });
+
+  it('git safe directories: a comma list from args or the environment, like the service', () => {
+    const env = { FLANT_GITOPS_GIT_SAFE_DIRECTORIES: '/srv/a.git, /srv/b.git,' };
+    expect(readPluginSettings([], env, {}).gitSafeDirectories).toEqual(['/srv/a.git', '/srv/b.git']);
+    expect(readPluginSettings(['--git-safe-directory=*'], env, {}).gitSafeDirectories).toEqual([
+      '*',
+    ]);
+    expect(() =>
+      readPluginSettings([], { FLANT_GITOPS_GIT_SAFE_DIRECTORIES: 'relative/repo.git' }, {}),
+    ).toThrow(/FLANT_GITOPS_GIT_SAFE_DIRECTORIES.*must be an absolute path or \*/);
   });
 
   it.each([
