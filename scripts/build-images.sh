@@ -15,22 +15,33 @@
 # (`npm ci` needs the npm registry, `apt-get` Debian's archive; dockerd runs with --bridge=none).
 # Docker's layer cache makes an unchanged rebuild take seconds.
 #
-# Usage: scripts/build-images.sh [--tag TAG] [--standin-only]
-# Prints KEY=VALUE lines: NODE_IMAGE, IMAGE, IMAGE_ID, IMAGE_BYTES, BUILD_SECONDS.
+# `--image openbao-plugin` builds OpenBao with the plugin instead (docker/openbao-plugin/Dockerfile,
+# unchanged, on the same two local images: NODE_IMAGE and OPENBAO_IMAGE; default tag
+# flant-gitops-openbao:local).
+#
+# Usage: scripts/build-images.sh [--tag TAG] [--standin-only] [--image service|openbao-plugin]
+# Prints KEY=VALUE lines: NODE_IMAGE, OPENBAO_IMAGE, IMAGE, IMAGE_ID, IMAGE_BYTES, BUILD_SECONDS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=$ROOT/.cache/images
 mkdir -p "$OUT"
-tag=flant-gitops:local
+tag=
 standin_only=0
+image=service
 while [ $# -gt 0 ]; do
   case $1 in
     --tag) tag=$2; shift 2 ;;
     --standin-only) standin_only=1; shift ;;
+    --image) image=$2; shift 2 ;;
     *) echo "build-images: unknown option $1" >&2; exit 2 ;;
   esac
 done
+case $image in
+  service) tag=${tag:-flant-gitops:local} dockerfile=Dockerfile ;;
+  openbao-plugin) tag=${tag:-flant-gitops-openbao:local} dockerfile=docker/openbao-plugin/Dockerfile ;;
+  *) echo "build-images: --image must be service or openbao-plugin" >&2; exit 2 ;;
+esac
 log() { printf '[build-images] %s\n' "$*" >&2; }
 die() { printf '[build-images] ERROR: %s\n' "$*" >&2; exit 1; }
 
@@ -103,11 +114,17 @@ docker tag "$(cat "$ROOT/.cache/test-image.id")" "$OPENBAO_STANDIN"
 echo "OPENBAO_IMAGE=$OPENBAO_STANDIN"
 [ $standin_only = 1 ] && exit 0
 
-# --- the service image, with the project's Dockerfile unchanged ------------------------------
-log "docker build -t $tag (NODE_IMAGE=$STANDIN)"
+# --- the image, with the project's Dockerfile unchanged ---------------------------------------
+log "docker build -f $dockerfile -t $tag (NODE_IMAGE=$STANDIN)"
 start=$(date +%s.%N)
-DOCKER_BUILDKIT=0 docker build --force-rm --network host --build-arg "NODE_IMAGE=$STANDIN" -t "$tag" . \
-  >"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log" >&2; die "docker build failed (log: $OUT/build.log)"; }
+blog=$OUT/build.log
+build_args=(--build-arg "NODE_IMAGE=$STANDIN")
+if [ "$image" = openbao-plugin ]; then
+  blog=$OUT/build-$image.log
+  build_args+=(--build-arg "OPENBAO_IMAGE=$OPENBAO_STANDIN")
+fi
+DOCKER_BUILDKIT=0 docker build --force-rm --network host -f "$dockerfile" "${build_args[@]}" -t "$tag" . \
+  >"$blog" 2>&1 || { tail -n 30 "$blog" >&2; die "docker build failed (log: $blog)"; }
 end=$(date +%s.%N)
 echo "IMAGE=$tag"
 echo "IMAGE_ID=$(docker image inspect -f '{{.Id}}' "$tag")"
