@@ -19,7 +19,10 @@ describe('plugin settings', () => {
 
   it('git safe directories: a comma list from args or the environment, like the service', () => {
     const env = { FLANT_GITOPS_GIT_SAFE_DIRECTORIES: '/srv/a.git, /srv/b.git,' };
-    expect(readPluginSettings([], env, {}).gitSafeDirectories).toEqual(['/srv/a.git', '/srv/b.git']);
+    expect(readPluginSettings([], env, {}).gitSafeDirectories).toEqual([
+      '/srv/a.git',
+      '/srv/b.git',
+    ]);
     expect(readPluginSettings(['--git-safe-directory=*'], env, {}).gitSafeDirectories).toEqual([
       '*',
     ]);
