@@ -202,4 +202,30 @@ describe('docker-compose.plugin.yml', () => {
     },
     4 * 60_000,
   );
+
+  it('refuses to start an initialized storage without its unseal key, naming the path', async () => {
+    // The stack's data volume, a fresh (anonymous) secrets volume: the entry point must not
+    // generate a new key for old data.
+    const r = await run(
+      'docker',
+      [
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '-v',
+        `${project}_openbao-data:/openbao/data`,
+        '-v',
+        '/openbao/secrets',
+        '-e',
+        'BAO_LISTEN_ADDRESS=',
+        'flant-gitops-openbao:local',
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /initialized, but there is no unseal key at \/openbao\/secrets\/unseal\.key/,
+    );
+  });
 });
