@@ -45,32 +45,49 @@ fi
 
 uid=$(id -u openbao)
 gid=$(id -g openbao)
-mkdir -p "$secrets" "$storage" "$data"
-for dir in "$secrets" "$storage" "$data"; do
-  if ! setpriv --reuid="$uid" --regid="$gid" --clear-groups test -w "$dir"; then
+as_openbao() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
+mkdir -p "$storage" "$data"
+for dir in "$storage" "$data"; do
+  if ! as_openbao test -w "$dir"; then
     chown "$uid:$gid" "$dir"
     chmod u+rwx "$dir"
   fi
 done
-chmod 0700 "$secrets"
 
+# The secrets: generated only for an empty storage; what you mount there yourself (read-only is
+# fine) is left as it is and must be readable by `openbao`.
 fresh=0
 [ -z "$(ls -A "$storage")" ] && fresh=1
+made=
 if [ ! -s "$secrets/unseal.key" ]; then
   if [ $fresh = 0 ]; then
     log "the storage in $storage is initialized, but there is no unseal key at $secrets/unseal.key: mount the key it was initialized with there"
     exit 1
   fi
-  (umask 077 && head -c 32 /dev/urandom >"$secrets/unseal.key")
+  mkdir -p "$secrets"
+  (umask 077 && head -c 32 /dev/urandom >"$secrets/unseal.key") \
+    || { log "cannot write $secrets/unseal.key: mount a writable $secrets, or put a 32-byte key there"; exit 1; }
+  made="$made $secrets/unseal.key"
   log "generated a new unseal key in $secrets/unseal.key (keep a copy apart from $storage; in production mount your own key there)"
 fi
 if [ $fresh = 1 ] && [ ! -s "$secrets/admin-password" ]; then
-  (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '\n=' | tr '+/' '-_' >"$secrets/admin-password")
+  (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '\n=' | tr '+/' '-_' >"$secrets/admin-password") \
+    || { log "cannot write $secrets/admin-password: mount a writable $secrets, or put a password there"; exit 1; }
+  made="$made $secrets/admin-password"
   log "generated the password of the userpass login 'admin' in $secrets/admin-password (read it with: docker compose exec openbao cat $secrets/admin-password)"
 fi
-chown -R "$uid:$gid" "$secrets"
-chmod 0400 "$secrets/unseal.key"
-[ -f "$secrets/admin-password" ] && chmod 0400 "$secrets/admin-password"
+for f in $made; do
+  chown "$uid:$gid" "$f"
+  chmod 0400 "$f"
+done
+readable="$secrets/unseal.key"
+[ $fresh = 1 ] && readable="$readable $secrets/admin-password"
+for f in $readable; do
+  if [ -e "$f" ] && ! as_openbao test -r "$f"; then
+    log "openbao (uid $uid) cannot read $f: give it to uid $uid or make it readable"
+    exit 1
+  fi
+done
 
 groups=$gid
 if [ -S "$sock" ]; then
