@@ -125,7 +125,7 @@ export async function benchImage(): Promise<BenchResult> {
       notes: [
         'The image adds to the base: git, openssh-client, ca-certificates and tini (apt), the production node_modules and dist/.',
         'The tests (test/integration/image-run.test.ts, compose-stack.test.ts) reuse the cached layers: on a machine that built once, their builds take the "unchanged" time.',
-        "OpenBao + plugin (docker/openbao-plugin/Dockerfile, compose-plugin.test.ts): the same stand-in base with git, openssh-client, ca-certificates and tini, the static `bao` binary copied from the OpenBao image (the bench's bao 2.7.2) and the one-file plugin executable; no node_modules. Its cold build runs its own `npm ci` (to bundle the plugin with esbuild); a plugin source change rebuilds only the bundle and the layers after it.",
+        "OpenBao + plugin (docker/openbao-plugin/Dockerfile, compose-plugin.test.ts): the same stand-in base with git, openssh-client, ca-certificates and tini, the static `bao` binary copied from the OpenBao image (here the bench's bao 2.7.2 from PyPI, 174 MiB: not stripped, with debug info — most of the difference to the service image) and the one-file plugin executable (≈4.5 MiB); no node_modules. Its cold build runs its own `npm ci` (to bundle the plugin with esbuild); a plugin source change rebuilds only the bundle and the layers after it.",
       ],
       raw: {
         cold,
