@@ -5,6 +5,7 @@
  * path is matched, help is answered and a handler runs; transports only translate envelopes
  * and map AppError codes onto their own error forms.
  */
+import { BODY_MAX_DEPTH, nestingDepth } from '../config/limits.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { Store } from '../storage/store.js';
@@ -100,6 +101,13 @@ function requestFields(data: unknown): Readonly<Record<string, unknown>> {
   if (data === undefined || data === null || data === '') return {};
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new AppError('INVALID_INPUT', '(body): must be a JSON object');
+  }
+  // Deeply nested bodies are refused before any rule, copy or storage walks them.
+  if (nestingDepth(data, BODY_MAX_DEPTH + 1) > BODY_MAX_DEPTH + 1) {
+    throw new AppError(
+      'INVALID_INPUT',
+      `(body): must not be nested more than ${BODY_MAX_DEPTH} levels deep`,
+    );
   }
   return data as Record<string, unknown>;
 }

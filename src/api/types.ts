@@ -6,6 +6,7 @@
  * plugin transport is planned over the very same list. Nothing here may import HTTP types.
  */
 import type { FieldSpec } from '../config/fields.js';
+import type { LocalRepoPolicy } from '../config/local-repos.js';
 import type { SettingsEvents } from '../config/settings-events.js';
 import type { Logger } from '../logging.js';
 import type { KeyInspector } from '../pgp/types.js';
@@ -42,6 +43,11 @@ export interface ApiServices {
   readonly pipeline?: PipelineControl;
   /** Where settings writes are announced (e.g. to the webhook endpoint index); absent: nowhere. */
   readonly settingsEvents?: SettingsEvents;
+  /**
+   * Which local repositories `git_repo_url` may name (the operator's approved roots); absent:
+   * none, so every local path and file:// URL is refused.
+   */
+  readonly localRepos?: LocalRepoPolicy;
 }
 
 /** What a handler can touch. */

@@ -4,6 +4,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './bench.js';
 import { freePort, waitFor } from './net.js';
@@ -44,6 +45,8 @@ export async function spawnService(
       'host',
       '--tick-seconds',
       '1',
+      '--local-repo-root',
+      tmpdir(),
       ...args,
     ],
     {

@@ -42,6 +42,9 @@ export async function startTestService(
       '1',
       '--log-level',
       'debug',
+      // Test repositories are made under the temp dir (the data dir itself stays refused).
+      '--local-repo-root',
+      tmpdir(),
       ...mounts,
       ...(opts.args ?? []),
     ],
