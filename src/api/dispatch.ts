@@ -60,6 +60,18 @@ export type Dispatcher = (req: DispatchRequest, ctx: DispatchContext) => Promise
  */
 export function createDispatcher(paths: readonly PathDescriptor[] = apiPaths): Dispatcher {
   const find: PathFinder = createPathFinder(paths);
+  // Per mount, the tail of the writes of `serialiseWrites` paths (this dispatcher's own state).
+  const writeTails = new Map<string, Promise<unknown>>();
+  const serialised = <T>(mount: string, fn: () => Promise<T>): Promise<T> => {
+    const prev = writeTails.get(mount) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    writeTails.set(mount, tail);
+    void tail.then(() => {
+      if (writeTails.get(mount) === tail) writeTails.delete(mount);
+    });
+    return run;
+  };
   return async (req, ctx) => {
     const match = find(req.path);
     if (!match) throw new AppError('NOT_FOUND', 'no such path');
@@ -79,16 +91,18 @@ export function createDispatcher(paths: readonly PathDescriptor[] = apiPaths): D
       logger: ctx.logger,
       now: ctx.now,
     };
-    const res = await handler(
-      {
-        operation: req.operation,
-        mount: req.mount,
-        path: req.path,
-        captures: match.captures,
-        data: requestFields(req.data),
-      },
-      pathCtx,
-    );
+    const pathReq = {
+      operation: req.operation,
+      mount: req.mount,
+      path: req.path,
+      captures: match.captures,
+      data: requestFields(req.data),
+    };
+    const write = req.operation === 'update' || req.operation === 'delete';
+    const res =
+      write && match.descriptor.serialiseWrites
+        ? await serialised(req.mount, () => handler(pathReq, pathCtx))
+        : await handler(pathReq, pathCtx);
     if (!res) return { kind: 'none' };
     return res.warnings
       ? { kind: 'data', data: res.data, warnings: res.warnings }

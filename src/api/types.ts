@@ -74,4 +74,10 @@ export interface PathDescriptor {
   readonly description: string;
   readonly fields: Readonly<Record<string, FieldSpec>>;
   readonly operations: Readonly<Partial<Record<Operation, PathHandler>>>;
+  /**
+   * Writes (update, delete) of this path run one at a time per mount: for a rule that reads
+   * other entries before it writes (two request names that give one variable), so two
+   * concurrent writes cannot both pass it.
+   */
+  readonly serialiseWrites?: boolean;
 }
