@@ -72,7 +72,9 @@ export function createLogger(
     level: opts.level ?? 'info',
     base: { service: 'flant-gitops' },
     redact: { paths: redactPaths(), censor: '[REDACTED]' },
-    formatters: { log: (o: Record<string, unknown>) => boundLogFields(o) as Record<string, unknown> },
+    formatters: {
+      log: (o: Record<string, unknown>) => boundLogFields(o) as Record<string, unknown>,
+    },
   };
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }

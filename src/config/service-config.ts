@@ -53,91 +53,93 @@ const secretSetting = z.string().superRefine((s, ctx) => {
 });
 
 /** The validated service configuration. */
-export const ServiceConfig = z.strictObject({
-  listen: z.string().transform((s, ctx) => {
-    const l = parseListen(s);
-    if (!l) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must be HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)',
-      });
-      return z.NEVER;
-    }
-    return l;
-  }),
-  dataDir: z.string().min(1, 'must not be empty'),
-  rootTokenFile: z.string().min(1, 'must not be empty'),
-  mounts: z
-    .array(z.string().max(NAME_MAX_CHARS, NAME_LENGTH_RULE).regex(NAME_PATTERN, NAME_RULE))
-    .min(1, 'must name at least one mount')
-    .refine((m) => new Set(m).size === m.length, 'must not repeat a mount'),
-  auth: z.discriminatedUnion('mode', [
-    z.strictObject({ mode: z.literal('embedded') }),
-    z.strictObject({
-      mode: z.literal('delegated'),
-      vaultAddr: z.string().refine(isHttpUrl, 'must be an http(s) URL'),
+export const ServiceConfig = z
+  .strictObject({
+    listen: z.string().transform((s, ctx) => {
+      const l = parseListen(s);
+      if (!l) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)',
+        });
+        return z.NEVER;
+      }
+      return l;
     }),
-  ]),
-  logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
-  containerNetwork: z
-    .string()
-    .regex(
-      /^[\w][\w.:-]*$/,
-      'must be a Docker network mode (host, none, bridge or a network name)',
-    ),
-  dockerSocket: z.string().min(1, 'must not be empty'),
-  fluxRecvConfig: z.string().min(1, 'must not be empty').optional(),
-  tickSeconds: z.coerce
-    .number()
-    .int('must be a whole number of seconds')
-    .min(1, 'must be at least 1')
-    .max(60, 'must be at most 60'),
-  storage: z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('files') }),
-    z.strictObject({
-      kind: z.literal('vault-kv'),
-      addr: z.string().refine(isHttpUrl, 'must be an http(s) URL'),
-      mount: z.string().regex(/^[\w.-]+(\/[\w.-]+)*$/, 'must be a KV v2 mount path'),
-      prefix: z.string().regex(/^[\w.-]+(\/[\w.-]+)*$/, 'must be a path of names'),
-      auth: z.discriminatedUnion('kind', [
-        z.strictObject({ kind: z.literal('token'), token: secretSetting }),
-        z.strictObject({
-          kind: z.literal('approle'),
-          mount: z.string().min(1, 'must not be empty'),
-          roleId: z.string().min(1, 'must not be empty'),
-          secretId: secretSetting,
-        }),
-      ]),
-      caPem: secretSetting.optional(),
-      serverName: z.string().optional(),
-    }),
-  ]),
-  replicaId: z.string().regex(/^[\w.-]{1,128}$/, 'must be 1-128 letters, digits, ., _ or -'),
-  leaseTtlSeconds: z.coerce
-    .number()
-    .int('must be a whole number of seconds')
-    .min(3, 'must be at least 3')
-    .max(600, 'must be at most 600'),
-  gitSafeDirectories: z.array(
-    z
+    dataDir: z.string().min(1, 'must not be empty'),
+    rootTokenFile: z.string().min(1, 'must not be empty'),
+    mounts: z
+      .array(z.string().max(NAME_MAX_CHARS, NAME_LENGTH_RULE).regex(NAME_PATTERN, NAME_RULE))
+      .min(1, 'must name at least one mount')
+      .refine((m) => new Set(m).size === m.length, 'must not repeat a mount'),
+    auth: z.discriminatedUnion('mode', [
+      z.strictObject({ mode: z.literal('embedded') }),
+      z.strictObject({
+        mode: z.literal('delegated'),
+        vaultAddr: z.string().refine(isHttpUrl, 'must be an http(s) URL'),
+      }),
+    ]),
+    logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
+    containerNetwork: z
       .string()
-      .refine((d) => d === '*' || d.startsWith('/'), 'must be an absolute path or *')
-      .refine((d) => !/[\n\r\0]/.test(d), 'must not contain a line break'),
-  ),
-  localRepoRoots: z.array(
-    z.string().refine((d) => d.startsWith('/'), 'must be an absolute path'),
-  ),
-}).superRefine((c, ctx) => {
-  c.localRepoRoots.forEach((root, i) => {
-    if (isWithin(c.dataDir, root)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['localRepoRoots', i],
-        message: 'must not be the data directory or inside it',
-      });
-    }
+      .regex(
+        /^[\w][\w.:-]*$/,
+        'must be a Docker network mode (host, none, bridge or a network name)',
+      ),
+    dockerSocket: z.string().min(1, 'must not be empty'),
+    fluxRecvConfig: z.string().min(1, 'must not be empty').optional(),
+    tickSeconds: z.coerce
+      .number()
+      .int('must be a whole number of seconds')
+      .min(1, 'must be at least 1')
+      .max(60, 'must be at most 60'),
+    storage: z.discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('files') }),
+      z.strictObject({
+        kind: z.literal('vault-kv'),
+        addr: z.string().refine(isHttpUrl, 'must be an http(s) URL'),
+        mount: z.string().regex(/^[\w.-]+(\/[\w.-]+)*$/, 'must be a KV v2 mount path'),
+        prefix: z.string().regex(/^[\w.-]+(\/[\w.-]+)*$/, 'must be a path of names'),
+        auth: z.discriminatedUnion('kind', [
+          z.strictObject({ kind: z.literal('token'), token: secretSetting }),
+          z.strictObject({
+            kind: z.literal('approle'),
+            mount: z.string().min(1, 'must not be empty'),
+            roleId: z.string().min(1, 'must not be empty'),
+            secretId: secretSetting,
+          }),
+        ]),
+        caPem: secretSetting.optional(),
+        serverName: z.string().optional(),
+      }),
+    ]),
+    replicaId: z.string().regex(/^[\w.-]{1,128}$/, 'must be 1-128 letters, digits, ., _ or -'),
+    leaseTtlSeconds: z.coerce
+      .number()
+      .int('must be a whole number of seconds')
+      .min(3, 'must be at least 3')
+      .max(600, 'must be at most 600'),
+    gitSafeDirectories: z.array(
+      z
+        .string()
+        .refine((d) => d === '*' || d.startsWith('/'), 'must be an absolute path or *')
+        .refine((d) => !/[\n\r\0]/.test(d), 'must not contain a line break'),
+    ),
+    localRepoRoots: z.array(
+      z.string().refine((d) => d.startsWith('/'), 'must be an absolute path'),
+    ),
+  })
+  .superRefine((c, ctx) => {
+    c.localRepoRoots.forEach((root, i) => {
+      if (isWithin(c.dataDir, root)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['localRepoRoots', i],
+          message: 'must not be the data directory or inside it',
+        });
+      }
+    });
   });
-});
 
 /** The frozen service configuration. */
 export type ServiceConfig = Readonly<{
@@ -344,9 +346,9 @@ export function loadServiceConfig(
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s !== ''),
-    localRepoRoots: (
-      flags['local-repo-root'] ?? splitRoots(env.FLANT_GITOPS_LOCAL_REPO_ROOTS)
-    ).map((d) => resolve(cwd, d)),
+    localRepoRoots: (flags['local-repo-root'] ?? splitRoots(env.FLANT_GITOPS_LOCAL_REPO_ROOTS)).map(
+      (d) => resolve(cwd, d),
+    ),
   });
   const fluxRecv = flags['flux-recv-config'] ?? env.FLANT_GITOPS_FLUX_RECV_CONFIG;
   if (fluxRecv !== undefined && fluxRecv !== '') {

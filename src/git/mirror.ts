@@ -291,6 +291,20 @@ class SimpleGitMirror implements GitMirror {
       return true;
     } catch (e) {
       if (e instanceof GitExitError && e.exitCode === 1) return false;
+      // A commit the repository does not have (its URL changed, history rewritten): a person
+      // must act, retrying cannot help. Checked only after a failure, so the usual path costs
+      // no extra git call.
+      for (const [field, id] of [
+        ['ancestor', ancestor],
+        ['descendant', descendant],
+      ] as const) {
+        if ((await this.peelToCommit(id)) === undefined) {
+          throw new AppError('GIT_UNKNOWN_COMMIT', `commit ${id} is not in the repository`, {
+            details: { field, commit: id },
+            cause: e,
+          });
+        }
+      }
       throw e;
     }
   }

@@ -4,11 +4,7 @@
  * and why every other signature did not count. Kept apart from the counting so the policy reads
  * as the rule and this file as its explanation.
  */
-import {
-  REASON_MAX_CHARS,
-  REJECTION_DETAIL_MAX_CHARS,
-  truncateText,
-} from '../config/limits.js';
+import { REASON_MAX_CHARS, REJECTION_DETAIL_MAX_CHARS, truncateText } from '../config/limits.js';
 import type { SignatureKind } from './signature-sources.js';
 
 /** The parts of a counted signer the report names. */
@@ -49,7 +45,10 @@ function oneLine(text: string): string {
 
 /** A rejection's detail as shown: one line, at most REJECTION_DETAIL_MAX_CHARS. */
 export function shownDetail(detail: string): string {
-  return truncateText(oneLine(detail.slice(0, 4 * REJECTION_DETAIL_MAX_CHARS)), REJECTION_DETAIL_MAX_CHARS);
+  return truncateText(
+    oneLine(detail.slice(0, 4 * REJECTION_DETAIL_MAX_CHARS)),
+    REJECTION_DETAIL_MAX_CHARS,
+  );
 }
 
 /** `pgp 0123…ABCD (alice, alice-laptop)` or `ssh SHA256:… (bob)`. */

@@ -96,7 +96,10 @@ export function createHclogLogger(
     msg: string,
   ) => {
     if (RANK[level] < min) return;
-    const body = boundLogFields(redactForLog({ ...bindings, ...fields })) as Record<string, unknown>;
+    const body = boundLogFields(redactForLog({ ...bindings, ...fields })) as Record<
+      string,
+      unknown
+    >;
     const line = `${JSON.stringify({
       ...body,
       '@level': level,

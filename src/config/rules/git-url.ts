@@ -111,7 +111,10 @@ export function gitUrlRule(raw: string): string | undefined {
   if (url.hasPassword || url.username?.includes(':')) {
     return 'must not carry a password (write it to configure/git_credential)';
   }
-  if (url.username !== undefined && (url.kind === 'http' || url.kind === 'https' || url.kind === 'git')) {
+  if (
+    url.username !== undefined &&
+    (url.kind === 'http' || url.kind === 'https' || url.kind === 'git')
+  ) {
     return 'must not carry a user name or token for http(s) or git:// (write them to configure/git_credential)';
   }
   return undefined;
