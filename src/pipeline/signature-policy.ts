@@ -163,9 +163,9 @@ export async function evaluateSignatures(
     const keyNames = names?.get(v.fingerprint) ?? [];
     signers.push({ kind: c.kind, fingerprint: v.fingerprint, keyNames, source: c.source });
   });
-  rejected.sort((a, b) =>
-    a.source === b.source ? (a.index ?? 0) - (b.index ?? 0) : a.source === 'gpgsig' ? -1 : 1,
-  );
+  // Note lines in order; what a bound left out (no index) after them.
+  const at = (r: RejectedSignature): number => r.index ?? Number.MAX_SAFE_INTEGER;
+  rejected.sort((a, b) => (a.source === b.source ? at(a) - at(b) : a.source === 'gpgsig' ? -1 : 1));
   const base = { required: input.required, validCount: signers.length, signers, rejected };
   if (signers.length >= input.required) return { ok: true, ...base };
   const ssh = input.sshKeys ?? NO_SSH_KEYS;
