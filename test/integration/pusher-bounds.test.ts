@@ -20,6 +20,20 @@ let roots: string;
 let repo: RepoPair;
 let tip: string;
 
+/** The parts of `status` these tests read. */
+interface StatusData {
+  readonly last_poll_at?: string | null;
+  readonly last_poll_outcome?: string | null;
+  readonly last_poll_reason: string;
+  readonly last_poll_code?: string | null;
+  readonly last_successful_commit?: string | null;
+  readonly tip_signatures_rejected: string[];
+}
+
+interface Reply {
+  readonly data?: StatusData;
+}
+
 async function api(mount: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${svc.addr}/v1/${mount}/${path}`, {
     method,
@@ -27,7 +41,7 @@ async function api(mount: string, method: string, path: string, body?: unknown) 
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
-  return { status: res.status, text, json: text ? (JSON.parse(text) as Record<string, any>) : {} };
+  return { status: res.status, text, json: text ? (JSON.parse(text) as Reply) : {} };
 }
 
 function configure(mount: string, url: string, extra: Record<string, unknown> = {}) {
@@ -41,17 +55,15 @@ function configure(mount: string, url: string, extra: Record<string, unknown> = 
 }
 
 /** Poll and wait for the poll state to name a failure; returns the status data and reply size. */
-async function pollUntilFailed(
-  mount: string,
-): Promise<{ data: Record<string, any>; bytes: number }> {
+async function pollUntilFailed(mount: string): Promise<{ data: StatusData; bytes: number }> {
   const before = (await api(mount, 'GET', 'status')).json.data?.last_poll_at;
   expect((await api(mount, 'PUT', 'poll')).status).toBe(200);
-  let last = { data: {} as Record<string, any>, bytes: 0 };
+  let last = { data: {} as StatusData, bytes: 0 };
   await waitFor(
     `a failed poll of ${mount}`,
     async () => {
       const r = await api(mount, 'GET', 'status');
-      last = { data: r.json.data ?? {}, bytes: r.text.length };
+      last = { data: r.json.data ?? last.data, bytes: r.text.length };
       return last.data.last_poll_at !== before && last.data.last_poll_outcome === 'failed';
     },
     60_000,
