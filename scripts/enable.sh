@@ -89,7 +89,10 @@ if [ ! -d "$GNUPGHOME" ]; then
 fi
 FPR=$(gpg --list-keys --with-colons | awk -F: '/^fpr/{print $10; exit}')
 gpg --armor --export "$FPR" >"$DEV/demo-signer.asc"
-mkdir -p "$REPOS"
+mkdir -p "$REPOS" || {
+  echo "enable: cannot create $REPOS, the local repository root the service approves; create it (writable by you) or set FLANT_GITOPS_REPOS_DIR" >&2
+  exit 1
+}
 REPO=$REPOS/demo-repo.git
 WORK=$DEV/demo-work
 if [ ! -d "$REPO" ]; then

@@ -38,6 +38,9 @@ export const TTL_MAX_SECONDS = 32 * 24 * 3600;
 /** Most signatures a commit can be required to carry (each note line is at most one). */
 export const REQUIRED_SIGNATURES_MAX = NOTE_MAX_LINES;
 
+/** Most backends a webhook endpoint forwards each verified delivery to. */
+export const WEBHOOK_BACKENDS_MAX = 10;
+
 /** Most finished tasks kept per mount, with their logs. */
 export const TASK_HISTORY_MAX = 1000;
 

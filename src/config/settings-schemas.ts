@@ -22,6 +22,7 @@ import {
   TASK_HISTORY_MAX,
   TASK_TIMEOUT_MAX_SECONDS,
   TTL_MAX_SECONDS,
+  WEBHOOK_BACKENDS_MAX,
 } from './limits.js';
 import { branchNameRule } from './rules/branch-name.js';
 import { gitUrlRule } from './rules/git-url.js';
@@ -198,8 +199,11 @@ export const WebhookEndpoint = z.strictObject({
   }),
   backends: commaListField({
     default: [],
-    check: (list) => list.flatMap((b) => backendRule(b) ?? []),
-    description: 'http(s) URLs each verified delivery is forwarded to, unchanged.',
+    check: (list) =>
+      list.length > WEBHOOK_BACKENDS_MAX
+        ? [`must list at most ${WEBHOOK_BACKENDS_MAX} backends`]
+        : list.flatMap((b) => backendRule(b) ?? []),
+    description: `http(s) URLs each verified delivery is forwarded to, unchanged (at most ${WEBHOOK_BACKENDS_MAX}).`,
   }),
 });
 export type WebhookEndpoint = z.infer<typeof WebhookEndpoint>;

@@ -59,6 +59,15 @@ describe('durations and counts have a documented maximum', () => {
       { path: '/v1/secret/data/x', wrap_ttl: '100000h' },
       /wrap_ttl: must be at most 768h/,
     ],
+    [
+      'configure/webhook/many',
+      {
+        source: 'generic',
+        secret: 'a-webhook-secret-of-this-test',
+        backends: Array.from({ length: 11 }, (_, i) => `http://127.0.0.1:9/b${i}`),
+      },
+      /backends: must list at most 10 backends/,
+    ],
   ])('%s %j → 400', async (path, body, expected) => {
     await refusedNothingStored(path, body, expected);
   });
