@@ -69,6 +69,8 @@ async function startServe(
       'host',
       '--log-level',
       'warn',
+      '--local-repo-root',
+      tmpdir(),
       ...names.flatMap((m) => ['--mount', m]),
     ],
     { env: hermeticEnv(), stdio: ['ignore', 'ignore', 'inherit'] },

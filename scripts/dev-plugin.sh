@@ -41,6 +41,6 @@ cat >&2 <<MSG
 MSG
 # The plugin inherits the server's environment: its data dir, log file and the demo's settings.
 exec env FLANT_GITOPS_DATA_DIR="$DEV/data" FLANT_GITOPS_PLUGIN_LOG_FILE="$DEV/plugin.log" \
-  FLANT_GITOPS_CONTAINER_NETWORK=host \
+  FLANT_GITOPS_CONTAINER_NETWORK=host FLANT_GITOPS_LOCAL_REPO_ROOTS="$DEV/repos" \
   .cache/bin/bao server -dev -dev-root-token-id="$BAO_TOKEN_DEV" \
   -dev-listen-address=127.0.0.1:"$BAO_PORT" -dev-plugin-dir="$DEV/plugins"

@@ -39,4 +39,5 @@ cat >&2 <<MSG
   Next, in a second terminal:            make enable-service
 
 MSG
-node dist/main.js serve --listen "$LISTEN" --data-dir "$DEV/data" --container-network host
+node dist/main.js serve --listen "$LISTEN" --data-dir "$DEV/data" --container-network host \
+  --local-repo-root "$DEV/repos"

@@ -20,11 +20,12 @@ fi
 . scripts/node-env.sh
 if [ "${FLANT_GITOPS_STACK:-dev}" = compose ]; then
   # The compose stack: OpenBao and the service on the host's loopback ports, the service's data
-  # dir at the same path on the host. The demo files go inside the data dir, the only host
-  # directory the service sees (compose marks the demo repository safe for git: the host user
-  # owns it, not the service's).
+  # dir at the same path on the host. The demo repository goes to the stack's local repository
+  # root (FLANT_GITOPS_REPOS_DIR, mounted read-only; compose marks the repository safe for git:
+  # the host user owns it, not the service's); the other demo files inside the data dir.
   DATA=${FLANT_GITOPS_DATA_DIR:-/var/lib/flant-gitops}
   DEV=${FLANT_GITOPS_DEV_DIR:-$DATA/demo}
+  REPOS=${FLANT_GITOPS_REPOS_DIR:-/var/lib/flant-gitops-repos}
   OPENBAO_ADDR=${OPENBAO_ADDR:-http://127.0.0.1:${OPENBAO_PORT:-8200}}
   OPENBAO_TOKEN=${OPENBAO_DEV_ROOT_TOKEN:-dev-only-root-token}
   SERVICE_ADDR=${SERVICE_ADDR:-http://127.0.0.1:${FLANT_GITOPS_PORT:-8080}}
@@ -43,6 +44,8 @@ else
   }
   # shellcheck disable=SC1091
   . "$DEV/env"
+  # `make` and `make serve` approve $DEV/repos as their local repository root.
+  REPOS=$DEV/repos
   TARGET_VAULT_ADDR=${TARGET_VAULT_ADDR:-$OPENBAO_ADDR}
 fi
 mkdir -p "$DEV"
@@ -86,7 +89,11 @@ if [ ! -d "$GNUPGHOME" ]; then
 fi
 FPR=$(gpg --list-keys --with-colons | awk -F: '/^fpr/{print $10; exit}')
 gpg --armor --export "$FPR" >"$DEV/demo-signer.asc"
-REPO=$DEV/demo-repo.git
+mkdir -p "$REPOS" || {
+  echo "enable: cannot create $REPOS, the local repository root the service approves; create it (writable by you) or set FLANT_GITOPS_REPOS_DIR" >&2
+  exit 1
+}
+REPO=$REPOS/demo-repo.git
 WORK=$DEV/demo-work
 if [ ! -d "$REPO" ]; then
   git init -q --bare -b main "$REPO"

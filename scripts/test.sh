@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # The project's one test command (README: `make test`). Does all set-up itself on a fresh Debian
-# machine (scripts/provision.sh), then runs typecheck, lint, the unit and the integration suites,
-# and ends with one line `N passed, N failed`.
+# machine (scripts/provision.sh), then runs typecheck, lint, the unit and the integration suites.
+# The checks (typecheck, lint, build) are reported on their own line, `checks: N passed, N failed`;
+# the last line, `N passed, N failed`, counts the tests — plus any failed check, so a run with a
+# red check never ends with "0 failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/provision.sh || { echo "0 passed, 1 failed"; exit 1; }
 # Node 24 from the cache first on PATH: npx, vitest and its forks, tsx and every child `node`.
 . scripts/node-env.sh
 
-checks_passed=0 checks_failed=0
+checks_passed=0 checks_failed=0 failed_checks=''
 run_check() {
   local name=$1; shift
   echo "== $name"
-  if "$@"; then checks_passed=$((checks_passed + 1)); else checks_failed=$((checks_failed + 1)); echo "== $name FAILED"; fi
+  if "$@"; then
+    checks_passed=$((checks_passed + 1))
+  else
+    checks_failed=$((checks_failed + 1)) failed_checks="$failed_checks $name"
+    echo "== $name FAILED"
+  fi
 }
 run_check typecheck npx tsc -p tsconfig.json --noEmit
 run_check lint npx eslint .
@@ -37,7 +44,8 @@ read -r vp vf < <(node -e '
   console.log(p, f);
 ' "$results")
 if [ "$vitest_rc" -ne 0 ] && [ "$vf" -eq 0 ]; then vf=1; fi
-passed=$((vp + checks_passed))
+echo "checks: $checks_passed passed, $checks_failed failed (typecheck, lint, build)${failed_checks:+; failed:$failed_checks}"
+passed=$vp
 failed=$((vf + checks_failed))
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

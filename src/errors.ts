@@ -134,6 +134,12 @@ export const ErrorCodes = {
     description:
       "Git: a local repository is owned by another user and git's `safe.directory` check refuses it; mark it safe with `--git-safe-directory`.",
   },
+  GIT_UNKNOWN_COMMIT: {
+    status: 409,
+    next: 'user',
+    description:
+      'Git: a commit the mount recorded (its `last_successful_commit`) is not in the repository — e.g. `git_repo_url` changed; set or delete `last_successful_commit`.',
+  },
 } as const satisfies Record<string, { status: number; next: NextStep; description: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -3,6 +3,7 @@
  * they appear in a logged object. pino is created only here; the rest of the code sees `Logger`.
  */
 import { pino, type DestinationStream } from 'pino';
+import { LOG_VALUE_MAX_CHARS, truncateText } from './config/limits.js';
 
 /** Minimal logger contract used across the service (pino satisfies it). */
 export interface Logger {
@@ -48,6 +49,21 @@ function redactPaths(): string[] {
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
+/**
+ * A log line's fields with every string cut to LOG_VALUE_MAX_CHARS (saying how much was left
+ * out), so no value a pusher or caller controls makes a multi-megabyte line. Walks plain objects
+ * and arrays a few levels deep; anything deeper is logged as it is.
+ */
+export function boundLogFields(v: unknown, depth = 0): unknown {
+  if (typeof v === 'string') return truncateText(v, LOG_VALUE_MAX_CHARS);
+  if (depth >= 4 || typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map((x) => boundLogFields(x, depth + 1));
+  if (Object.getPrototypeOf(v) !== Object.prototype) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = boundLogFields(x, depth + 1);
+  return out;
+}
+
 /** Create the service logger; `destination` lets tests capture output to scan it for secrets. */
 export function createLogger(
   opts: { level?: LogLevel; destination?: DestinationStream } = {},
@@ -56,6 +72,9 @@ export function createLogger(
     level: opts.level ?? 'info',
     base: { service: 'flant-gitops' },
     redact: { paths: redactPaths(), censor: '[REDACTED]' },
+    formatters: {
+      log: (o: Record<string, unknown>) => boundLogFields(o) as Record<string, unknown>,
+    },
   };
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }

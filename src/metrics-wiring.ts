@@ -3,8 +3,9 @@
  * container runner, Vault access, signature policy, webhook receiver, mount runtime), counts and
  * times what passes through it, and returns the same interface. No adapter and no pipeline file
  * knows about metrics; service.ts wraps the real parts once, tests wrap fakes the same way.
- * Label values are mounts, fixed outcome words, webhook sources and redacted backend URLs only —
- * never a secret, a token or a URL with credentials.
+ * Label values are mounts, fixed outcome words, webhook sources and backend labels
+ * (`<mount>/<endpoint>#<n>`) only — never a secret, a token, a URL or a URL's path (a hook path
+ * may be the only credential of a backend).
  */
 import type { GitMirror, GitMirrorFactory } from './git/types.js';
 import { isAppError } from './errors.js';
@@ -15,7 +16,6 @@ import type { PollResult } from './pipeline/poll-state.js';
 import type { ContainerRunner } from './runner/types.js';
 import type { Store } from './storage/store.js';
 import type { SecretsClient, VaultAccessService } from './vault/types.js';
-import { redactBackend } from './webhook/forward.js';
 import type { WebhookReceiver, WebhookReply } from './webhook/receiver.js';
 import type { EndpointLookup, ForwardStats } from './webhook/types.js';
 
@@ -274,7 +274,7 @@ export interface ScrapeSources {
 
 /**
  * Series read at scrape time: queue depth per mount (1 while a poll runs or waits, else 0) and
- * forwards by redacted backend and outcome (the forwarder's cumulative counts, added as deltas).
+ * forwards by backend label and outcome (the forwarder's cumulative counts, added as deltas).
  */
 export function collectAtScrape(metrics: Metrics, sources: ScrapeSources): void {
   onScrape(metrics.queueDepth, () => {
@@ -285,7 +285,7 @@ export function collectAtScrape(metrics: Metrics, sources: ScrapeSources): void 
   const seen = new Map<string, { successes: number; failures: number }>();
   onScrape(metrics.forwards, () => {
     for (const [key, c] of Object.entries(sources.forwards.stats())) {
-      const backend = redactBackend(key);
+      const backend = key;
       const last = seen.get(backend) ?? { successes: 0, failures: 0 };
       if (c.successes > last.successes) {
         metrics.forwards.inc({ backend, outcome: 'succeeded' }, c.successes - last.successes);

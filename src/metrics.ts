@@ -78,7 +78,7 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
     }),
     forwards: new Counter({
       name: 'flant_gitops_webhook_forwards_total',
-      help: 'Forwarded deliveries by backend and outcome (succeeded, failed).',
+      help: 'Forwarded deliveries by backend (<mount>/<endpoint>#<n>, never its URL) and outcome (succeeded, failed).',
       labelNames: ['backend', 'outcome'],
       registers,
     }),

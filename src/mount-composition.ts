@@ -4,6 +4,7 @@
  * signature gate and wrapped Vault requests, with metrics as optional decorators. Written once
  * so the two ways of running cannot drift apart.
  */
+import type { LocalRepoPolicy } from './config/local-repos.js';
 import type { SettingsEvents } from './config/settings-events.js';
 import { SimpleGitMirrorFactory } from './git/index.js';
 import type { GitMirrorFactory } from './git/types.js';
@@ -74,6 +75,8 @@ export interface MountCompositionOptions {
   readonly restartReason?: string;
   /** Where the runtime's own settings writes (vault access rotation) are announced. */
   readonly settingsEvents?: SettingsEvents;
+  /** The approved local repository roots, checked before a mirror is opened. */
+  readonly localRepos?: LocalRepoPolicy;
 }
 
 /** One composed mount: its runtime and the Vault access service its API paths must share. */
@@ -105,6 +108,7 @@ export function composeMount(opts: MountCompositionOptions): ComposedMount {
     instanceId: opts.instanceId,
     ...(opts.restartReason === undefined ? {} : { restartReason: opts.restartReason }),
     ...(opts.settingsEvents === undefined ? {} : { settingsEvents: opts.settingsEvents }),
+    ...(opts.localRepos === undefined ? {} : { localRepos: opts.localRepos }),
   });
   return { runtime: metrics ? instrumentRuntime(runtime, metrics) : runtime, vaultAccess };
 }

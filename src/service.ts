@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { ApiServices } from './api/types.js';
 import { assertWritableDir, dataLayout, loadOrCreateInstanceId } from './config/data-layout.js';
+import { createLocalRepoPolicy } from './config/local-repos.js';
 import { createSettingsEvents } from './config/settings-events.js';
 import type { ServiceConfig } from './config/service-config.js';
 import {
@@ -98,6 +99,7 @@ export async function startService(
   });
   const { runner } = adapters;
 
+  const localRepos = createLocalRepoPolicy({ roots: cfg.localRepoRoots, dataDir: cfg.dataDir });
   const runtimes = new Map<string, MountRuntime>();
   const services = new Map<string, ApiServices>();
   for (const mount of cfg.mounts) {
@@ -113,9 +115,10 @@ export async function startService(
       settingsEvents,
       logger,
       metrics,
+      localRepos,
     });
     runtimes.set(mount, runtime);
-    services.set(mount, { keyInspector, vaultAccess, settingsEvents });
+    services.set(mount, { keyInspector, vaultAccess, settingsEvents, localRepos });
   }
 
   // With a shared KV store several replicas may serve the same mounts: only the holder of a

@@ -56,6 +56,8 @@ export async function startBenchService(mounts: readonly string[]): Promise<Benc
       'host',
       '--log-level',
       'info',
+      '--local-repo-root',
+      tmpdir(),
       ...mounts.flatMap((m) => ['--mount', m]),
     ],
     {},

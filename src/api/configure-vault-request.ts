@@ -25,6 +25,9 @@ export const configureVaultRequestPath: PathDescriptor = {
     'Write replaces the request (absent fields take their defaults). A name whose variable ' +
     'VAULT_REQUEST_TOKEN_<NAME> equals that of another request is rejected. Read returns it; delete removes it.',
   fields: vaultRequestFields,
+  // The variable-name rule reads the other requests first: two concurrent writes of r-N and r.N
+  // must not both pass it.
+  serialiseWrites: true,
   operations: {
     async read(req, ctx) {
       const name = req.captures[NAME] ?? '';

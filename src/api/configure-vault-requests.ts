@@ -18,8 +18,10 @@ export const configureVaultRequestsPath: PathDescriptor = {
     async list(req, ctx) {
       const requests = await settingsOf(req, ctx).vaultRequests.all();
       if (requests.length === 0) throw new AppError('NOT_FOUND', 'no vault requests');
-      const keyInfo: Record<string, VaultRequest> = {};
-      for (const r of requests) keyInfo[r.name] = r.value;
+      // Own properties even for a name like __proto__ (an assignment would set the prototype).
+      const keyInfo: Record<string, VaultRequest> = Object.fromEntries(
+        requests.map((r) => [r.name, r.value]),
+      );
       return { data: { keys: requests.map((r) => r.name), key_info: keyInfo } };
     },
   },

@@ -76,8 +76,8 @@ export const configureWebhooksPath: PathDescriptor = {
     async list(req, ctx) {
       const endpoints = await settingsOf(req, ctx).webhooks.all();
       if (endpoints.length === 0) throw new AppError('NOT_FOUND', 'no webhook endpoints');
-      const keyInfo: Record<string, Record<string, unknown>> = {};
-      for (const e of endpoints) keyInfo[e.name] = describe(e.value);
+      // Own properties even for a name like __proto__ (an assignment would set the prototype).
+      const keyInfo = Object.fromEntries(endpoints.map((e) => [e.name, describe(e.value)]));
       return { data: { keys: endpoints.map((e) => e.name), key_info: keyInfo } };
     },
   },

@@ -3,8 +3,9 @@
  * often, how many trusted signatures a tip needs, and the pinned image and commands to run. The
  * fields, their rules, defaults and help are the `Configuration` schema's.
  */
-import { parseFields } from '../config/field-errors.js';
+import { invalidInput, parseFields } from '../config/field-errors.js';
 import { fieldSpecs } from '../config/fields.js';
+import { localRepoRule } from '../config/local-repos.js';
 import { Configuration } from '../config/settings-schemas.js';
 import { AppError } from '../errors.js';
 import { settingsOf } from './settings.js';
@@ -25,7 +26,10 @@ export const configurePath: PathDescriptor = {
       return { data: { ...cfg } };
     },
     async update(req, ctx) {
-      await settingsOf(req, ctx).configuration.put(parseFields(Configuration, req.data));
+      const cfg = parseFields(Configuration, req.data);
+      const local = await localRepoRule(cfg.git_repo_url, ctx.services.localRepos);
+      if (local !== undefined) throw invalidInput([`git_repo_url: ${local}`]);
+      await settingsOf(req, ctx).configuration.put(cfg);
       return undefined;
     },
     async delete(req, ctx) {

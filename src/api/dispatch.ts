@@ -5,6 +5,7 @@
  * path is matched, help is answered and a handler runs; transports only translate envelopes
  * and map AppError codes onto their own error forms.
  */
+import { BODY_MAX_DEPTH, nestingDepth } from '../config/limits.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { Store } from '../storage/store.js';
@@ -59,6 +60,18 @@ export type Dispatcher = (req: DispatchRequest, ctx: DispatchContext) => Promise
  */
 export function createDispatcher(paths: readonly PathDescriptor[] = apiPaths): Dispatcher {
   const find: PathFinder = createPathFinder(paths);
+  // Per mount, the tail of the writes of `serialiseWrites` paths (this dispatcher's own state).
+  const writeTails = new Map<string, Promise<unknown>>();
+  const serialised = <T>(mount: string, fn: () => Promise<T>): Promise<T> => {
+    const prev = writeTails.get(mount) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    writeTails.set(mount, tail);
+    void tail.then(() => {
+      if (writeTails.get(mount) === tail) writeTails.delete(mount);
+    });
+    return run;
+  };
   return async (req, ctx) => {
     const match = find(req.path);
     if (!match) throw new AppError('NOT_FOUND', 'no such path');
@@ -78,16 +91,18 @@ export function createDispatcher(paths: readonly PathDescriptor[] = apiPaths): D
       logger: ctx.logger,
       now: ctx.now,
     };
-    const res = await handler(
-      {
-        operation: req.operation,
-        mount: req.mount,
-        path: req.path,
-        captures: match.captures,
-        data: requestFields(req.data),
-      },
-      pathCtx,
-    );
+    const pathReq = {
+      operation: req.operation,
+      mount: req.mount,
+      path: req.path,
+      captures: match.captures,
+      data: requestFields(req.data),
+    };
+    const write = req.operation === 'update' || req.operation === 'delete';
+    const res =
+      write && match.descriptor.serialiseWrites
+        ? await serialised(req.mount, () => handler(pathReq, pathCtx))
+        : await handler(pathReq, pathCtx);
     if (!res) return { kind: 'none' };
     return res.warnings
       ? { kind: 'data', data: res.data, warnings: res.warnings }
@@ -100,6 +115,13 @@ function requestFields(data: unknown): Readonly<Record<string, unknown>> {
   if (data === undefined || data === null || data === '') return {};
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new AppError('INVALID_INPUT', '(body): must be a JSON object');
+  }
+  // Deeply nested bodies are refused before any rule, copy or storage walks them.
+  if (nestingDepth(data, BODY_MAX_DEPTH + 1) > BODY_MAX_DEPTH + 1) {
+    throw new AppError(
+      'INVALID_INPUT',
+      `(body): must not be nested more than ${BODY_MAX_DEPTH} levels deep`,
+    );
   }
   return data as Record<string, unknown>;
 }

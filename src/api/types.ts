@@ -6,6 +6,7 @@
  * plugin transport is planned over the very same list. Nothing here may import HTTP types.
  */
 import type { FieldSpec } from '../config/fields.js';
+import type { LocalRepoPolicy } from '../config/local-repos.js';
 import type { SettingsEvents } from '../config/settings-events.js';
 import type { Logger } from '../logging.js';
 import type { KeyInspector } from '../pgp/types.js';
@@ -42,6 +43,11 @@ export interface ApiServices {
   readonly pipeline?: PipelineControl;
   /** Where settings writes are announced (e.g. to the webhook endpoint index); absent: nowhere. */
   readonly settingsEvents?: SettingsEvents;
+  /**
+   * Which local repositories `git_repo_url` may name (the operator's approved roots); absent:
+   * none, so every local path and file:// URL is refused.
+   */
+  readonly localRepos?: LocalRepoPolicy;
 }
 
 /** What a handler can touch. */
@@ -68,4 +74,10 @@ export interface PathDescriptor {
   readonly description: string;
   readonly fields: Readonly<Record<string, FieldSpec>>;
   readonly operations: Readonly<Partial<Record<Operation, PathHandler>>>;
+  /**
+   * Writes (update, delete) of this path run one at a time per mount: for a rule that reads
+   * other entries before it writes (two request names that give one variable), so two
+   * concurrent writes cannot both pass it.
+   */
+  readonly serialiseWrites?: boolean;
 }

@@ -4,11 +4,12 @@
  */
 import type { z } from 'zod';
 import { AppError } from '../errors.js';
-import { NAME_PATTERN, NAME_RULE } from './rules/names.js';
+import { nameRule } from './rules/names.js';
 
 /** Throw INVALID_INPUT naming the field when a path capture is not a valid name. */
 export function assertName(field: string, value: string): void {
-  if (!NAME_PATTERN.test(value)) throw invalidInput([`${field}: ${NAME_RULE}`]);
+  const rule = nameRule(value);
+  if (rule !== undefined) throw invalidInput([`${field}: ${rule}`]);
 }
 
 /** An AppError INVALID_INPUT carrying every message (the transport lists them all). */

@@ -11,8 +11,9 @@
  * becomes one message "<field>: <rule>", and a write reports all of them at once.
  */
 import { z } from 'zod';
+import { BODY_MAX_DEPTH, nestingDepth } from './limits.js';
 import { parseDurationSeconds } from './rules/duration.js';
-import { NAME_PATTERN, NAME_RULE } from './rules/names.js';
+import { nameRule } from './rules/names.js';
 
 export { parseDurationSeconds } from './rules/duration.js';
 /** How a field is typed when the CLI sends it (key=value pairs arrive as strings). */
@@ -180,7 +181,9 @@ export function durationField(
   opts: Omit<FieldOptions<number>, 'default'> & {
     readonly default?: number | string;
     readonly min?: number;
-  } = {},
+    /** Every duration has a documented maximum (src/config/limits.ts). */
+    readonly max: number;
+  },
 ): z.ZodType<number> {
   const seconds = opts.default === undefined ? undefined : parseDurationSeconds(opts.default);
   if (opts.default !== undefined && seconds === undefined) {
@@ -195,10 +198,18 @@ export function durationField(
         return bad('must be a duration: integer seconds or a Go duration like 90s, 5m, 1h30m');
       }
       if (opts.min !== undefined && n < opts.min) return bad(`must be at least ${opts.min}s`);
+      if (n > opts.max) return bad(`must be at most ${humanSeconds(opts.max)} (${opts.max}s)`);
       return ok(n);
     },
     seconds === undefined ? rest : { ...rest, default: seconds, shownDefault },
   );
+}
+
+/** `8760h`, `90m`, `45s`: a bound as an operator would write it. */
+export function humanSeconds(n: number): string {
+  if (n % 3600 === 0) return `${n / 3600}h`;
+  if (n % 60 === 0) return `${n / 60}m`;
+  return `${n}s`;
 }
 
 /** The string form of a JSON list of strings (`["a, b", "c"]`), or undefined. */
@@ -259,6 +270,9 @@ export function objectField(
       }
       if (typeof o !== 'object' || o === null || Array.isArray(o))
         return bad('must be a JSON object');
+      if (nestingDepth(o, BODY_MAX_DEPTH) > BODY_MAX_DEPTH) {
+        return bad(`must not be nested more than ${BODY_MAX_DEPTH} levels deep`);
+      }
       return ok(o as Record<string, unknown>);
     },
     opts,
@@ -271,7 +285,8 @@ export function nameField(opts: FieldOptions<string> = {}): z.ZodType<string> {
     'name',
     (v) => {
       if (typeof v !== 'string') return bad('must be a string');
-      return NAME_PATTERN.test(v) ? ok(v) : bad(NAME_RULE);
+      const rule = nameRule(v);
+      return rule === undefined ? ok(v) : bad(rule);
     },
     opts,
   );

@@ -12,7 +12,9 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { LogLevel } from '../logging.js';
-import { NAME_PATTERN, NAME_RULE } from './rules/names.js';
+import { isWithin, LOCAL_REPO_ROOT_FLAG, splitRoots } from './local-repos.js';
+import { NAME_MAX_CHARS } from './limits.js';
+import { NAME_LENGTH_RULE, NAME_PATTERN, NAME_RULE } from './rules/names.js';
 import { isHttpUrl } from './rules/http-url.js';
 
 /** How /v1 callers are authorized. */
@@ -51,78 +53,93 @@ const secretSetting = z.string().superRefine((s, ctx) => {
 });
 
 /** The validated service configuration. */
-export const ServiceConfig = z.strictObject({
-  listen: z.string().transform((s, ctx) => {
-    const l = parseListen(s);
-    if (!l) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must be HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)',
-      });
-      return z.NEVER;
-    }
-    return l;
-  }),
-  dataDir: z.string().min(1, 'must not be empty'),
-  rootTokenFile: z.string().min(1, 'must not be empty'),
-  mounts: z
-    .array(z.string().regex(NAME_PATTERN, NAME_RULE))
-    .min(1, 'must name at least one mount')
-    .refine((m) => new Set(m).size === m.length, 'must not repeat a mount'),
-  auth: z.discriminatedUnion('mode', [
-    z.strictObject({ mode: z.literal('embedded') }),
-    z.strictObject({
-      mode: z.literal('delegated'),
-      vaultAddr: z.string().refine(isHttpUrl, 'must be an http(s) URL'),
+export const ServiceConfig = z
+  .strictObject({
+    listen: z.string().transform((s, ctx) => {
+      const l = parseListen(s);
+      if (!l) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)',
+        });
+        return z.NEVER;
+      }
+      return l;
     }),
-  ]),
-  logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
-  containerNetwork: z
-    .string()
-    .regex(
-      /^[\w][\w.:-]*$/,
-      'must be a Docker network mode (host, none, bridge or a network name)',
-    ),
-  dockerSocket: z.string().min(1, 'must not be empty'),
-  fluxRecvConfig: z.string().min(1, 'must not be empty').optional(),
-  tickSeconds: z.coerce
-    .number()
-    .int('must be a whole number of seconds')
-    .min(1, 'must be at least 1')
-    .max(60, 'must be at most 60'),
-  storage: z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('files') }),
-    z.strictObject({
-      kind: z.literal('vault-kv'),
-      addr: z.string().refine(isHttpUrl, 'must be an http(s) URL'),
-      mount: z.string().regex(/^[\w.-]+(\/[\w.-]+)*$/, 'must be a KV v2 mount path'),
-      prefix: z.string().regex(/^[\w.-]+(\/[\w.-]+)*$/, 'must be a path of names'),
-      auth: z.discriminatedUnion('kind', [
-        z.strictObject({ kind: z.literal('token'), token: secretSetting }),
-        z.strictObject({
-          kind: z.literal('approle'),
-          mount: z.string().min(1, 'must not be empty'),
-          roleId: z.string().min(1, 'must not be empty'),
-          secretId: secretSetting,
-        }),
-      ]),
-      caPem: secretSetting.optional(),
-      serverName: z.string().optional(),
-    }),
-  ]),
-  replicaId: z.string().regex(/^[\w.-]{1,128}$/, 'must be 1-128 letters, digits, ., _ or -'),
-  leaseTtlSeconds: z.coerce
-    .number()
-    .int('must be a whole number of seconds')
-    .min(3, 'must be at least 3')
-    .max(600, 'must be at most 600'),
-  gitSafeDirectories: z.array(
-    z
+    dataDir: z.string().min(1, 'must not be empty'),
+    rootTokenFile: z.string().min(1, 'must not be empty'),
+    mounts: z
+      .array(z.string().max(NAME_MAX_CHARS, NAME_LENGTH_RULE).regex(NAME_PATTERN, NAME_RULE))
+      .min(1, 'must name at least one mount')
+      .refine((m) => new Set(m).size === m.length, 'must not repeat a mount'),
+    auth: z.discriminatedUnion('mode', [
+      z.strictObject({ mode: z.literal('embedded') }),
+      z.strictObject({
+        mode: z.literal('delegated'),
+        vaultAddr: z.string().refine(isHttpUrl, 'must be an http(s) URL'),
+      }),
+    ]),
+    logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
+    containerNetwork: z
       .string()
-      .refine((d) => d === '*' || d.startsWith('/'), 'must be an absolute path or *')
-      .refine((d) => !/[\n\r\0]/.test(d), 'must not contain a line break'),
-  ),
-});
+      .regex(
+        /^[\w][\w.:-]*$/,
+        'must be a Docker network mode (host, none, bridge or a network name)',
+      ),
+    dockerSocket: z.string().min(1, 'must not be empty'),
+    fluxRecvConfig: z.string().min(1, 'must not be empty').optional(),
+    tickSeconds: z.coerce
+      .number()
+      .int('must be a whole number of seconds')
+      .min(1, 'must be at least 1')
+      .max(60, 'must be at most 60'),
+    storage: z.discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('files') }),
+      z.strictObject({
+        kind: z.literal('vault-kv'),
+        addr: z.string().refine(isHttpUrl, 'must be an http(s) URL'),
+        mount: z.string().regex(/^[\w.-]+(\/[\w.-]+)*$/, 'must be a KV v2 mount path'),
+        prefix: z.string().regex(/^[\w.-]+(\/[\w.-]+)*$/, 'must be a path of names'),
+        auth: z.discriminatedUnion('kind', [
+          z.strictObject({ kind: z.literal('token'), token: secretSetting }),
+          z.strictObject({
+            kind: z.literal('approle'),
+            mount: z.string().min(1, 'must not be empty'),
+            roleId: z.string().min(1, 'must not be empty'),
+            secretId: secretSetting,
+          }),
+        ]),
+        caPem: secretSetting.optional(),
+        serverName: z.string().optional(),
+      }),
+    ]),
+    replicaId: z.string().regex(/^[\w.-]{1,128}$/, 'must be 1-128 letters, digits, ., _ or -'),
+    leaseTtlSeconds: z.coerce
+      .number()
+      .int('must be a whole number of seconds')
+      .min(3, 'must be at least 3')
+      .max(600, 'must be at most 600'),
+    gitSafeDirectories: z.array(
+      z
+        .string()
+        .refine((d) => d === '*' || d.startsWith('/'), 'must be an absolute path or *')
+        .refine((d) => !/[\n\r\0]/.test(d), 'must not contain a line break'),
+    ),
+    localRepoRoots: z.array(
+      z.string().refine((d) => d.startsWith('/'), 'must be an absolute path'),
+    ),
+  })
+  .superRefine((c, ctx) => {
+    c.localRepoRoots.forEach((root, i) => {
+      if (isWithin(c.dataDir, root)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['localRepoRoots', i],
+          message: 'must not be the data directory or inside it',
+        });
+      }
+    });
+  });
 
 /** The frozen service configuration. */
 export type ServiceConfig = Readonly<{
@@ -146,6 +163,8 @@ export type ServiceConfig = Readonly<{
   leaseTtlSeconds: number;
   /** Local repositories owned by another user that git may read anyway (`*`: all). */
   gitSafeDirectories: readonly string[];
+  /** The only directories local repositories (a path or file:// URL) may be read from. */
+  localRepoRoots: readonly string[];
 }>;
 
 /** Storage backend settings (the KV token and secret id are read from files or env, never argv). */
@@ -188,6 +207,7 @@ export const SERVE_FLAGS = {
   'replica-id': { type: 'string' },
   'lease-ttl-seconds': { type: 'string' },
   'git-safe-directory': { type: 'string', multiple: true },
+  'local-repo-root': { type: 'string', multiple: true },
 } as const;
 
 /** Map of config fields to their flag and variable, so messages name what the user typed. */
@@ -206,6 +226,7 @@ const SOURCES: Readonly<Record<string, string>> = {
   replicaId: '--replica-id / FLANT_GITOPS_REPLICA_ID',
   leaseTtlSeconds: '--lease-ttl-seconds / FLANT_GITOPS_LEASE_TTL_SECONDS',
   gitSafeDirectories: '--git-safe-directory / FLANT_GITOPS_GIT_SAFE_DIRECTORIES',
+  localRepoRoots: LOCAL_REPO_ROOT_FLAG,
 };
 
 function deepFreeze<T>(o: T): T {
@@ -325,6 +346,9 @@ export function loadServiceConfig(
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s !== ''),
+    localRepoRoots: (flags['local-repo-root'] ?? splitRoots(env.FLANT_GITOPS_LOCAL_REPO_ROOTS)).map(
+      (d) => resolve(cwd, d),
+    ),
   });
   const fluxRecv = flags['flux-recv-config'] ?? env.FLANT_GITOPS_FLUX_RECV_CONFIG;
   if (fluxRecv !== undefined && fluxRecv !== '') {

@@ -16,6 +16,14 @@ import {
   oneOfField,
   stringField,
 } from './fields.js';
+import {
+  POLL_PERIOD_MAX_SECONDS,
+  REQUIRED_SIGNATURES_MAX,
+  TASK_HISTORY_MAX,
+  TASK_TIMEOUT_MAX_SECONDS,
+  TTL_MAX_SECONDS,
+  WEBHOOK_BACKENDS_MAX,
+} from './limits.js';
 import { branchNameRule } from './rules/branch-name.js';
 import { gitUrlRule } from './rules/git-url.js';
 import { isHttpUrl } from './rules/http-url.js';
@@ -46,12 +54,14 @@ export const Configuration = z.strictObject({
   }),
   git_poll_period: durationField({
     default: '5m',
-    description: 'How often to poll; 0 = every scheduler tick.',
+    max: POLL_PERIOD_MAX_SECONDS,
+    description: 'How often to poll; 0 = every scheduler tick; at most 8760h (a year).',
   }),
   required_number_of_verified_signatures_on_commit: intField({
     default: 0,
     min: 0,
-    description: 'Trusted signatures a tip needs (>= 0; 0 = none).',
+    max: REQUIRED_SIGNATURES_MAX,
+    description: `Trusted signatures a tip needs (0 = none, at most ${REQUIRED_SIGNATURES_MAX}).`,
   }),
   initial_last_successful_commit: stringField({
     default: '',
@@ -97,7 +107,8 @@ export const VaultRequest = z.strictObject({
   wrap_ttl: durationField({
     default: '1m',
     min: 60,
-    description: 'TTL of the wrapping token (>= 60s).',
+    max: TTL_MAX_SECONDS,
+    description: 'TTL of the wrapping token (60s to 768h).',
   }),
 });
 export type VaultRequest = z.infer<typeof VaultRequest>;
@@ -188,8 +199,11 @@ export const WebhookEndpoint = z.strictObject({
   }),
   backends: commaListField({
     default: [],
-    check: (list) => list.flatMap((b) => backendRule(b) ?? []),
-    description: 'http(s) URLs each verified delivery is forwarded to, unchanged.',
+    check: (list) =>
+      list.length > WEBHOOK_BACKENDS_MAX
+        ? [`must list at most ${WEBHOOK_BACKENDS_MAX} backends`]
+        : list.flatMap((b) => backendRule(b) ?? []),
+    description: `http(s) URLs each verified delivery is forwarded to, unchanged (at most ${WEBHOOK_BACKENDS_MAX}).`,
   }),
 });
 export type WebhookEndpoint = z.infer<typeof WebhookEndpoint>;
@@ -225,7 +239,8 @@ export const VaultAccessInput = z.strictObject({
   secret_id_ttl: durationField({
     default: '1h',
     min: 120,
-    description: 'TTL of the secret ids the service mints (>= 120s).',
+    max: TTL_MAX_SECONDS,
+    description: 'TTL of the secret ids the service mints (120s to 768h).',
   }),
   approle_mount_point: stringField({
     check: (s) => (trimSlashes(s) === '' ? 'must not be empty' : undefined),
@@ -235,7 +250,8 @@ export const VaultAccessInput = z.strictObject({
   token_ttl: durationField({
     default: '10m',
     min: 20,
-    description: 'Longest time a login token is used before logging in again (>= 20s).',
+    max: TTL_MAX_SECONDS,
+    description: 'Longest time a login token is used before logging in again (20s to 768h).',
   }),
 });
 export type VaultAccessInput = z.infer<typeof VaultAccessInput>;
@@ -254,12 +270,14 @@ export const TaskSettings = z.strictObject({
   task_timeout: durationField({
     default: '30m',
     min: 1,
-    description: 'Longest a run may take (seconds or 90s/5m/1h30m).',
+    max: TASK_TIMEOUT_MAX_SECONDS,
+    description: 'Longest a run may take (seconds or 90s/5m/1h30m; at most 168h).',
   }),
   task_history_limit: intField({
     default: 10,
     min: 0,
-    description: 'Finished tasks kept, with their logs.',
+    max: TASK_HISTORY_MAX,
+    description: `Finished tasks kept, with their logs (at most ${TASK_HISTORY_MAX}).`,
   }),
 });
 export type TaskSettings = z.infer<typeof TaskSettings>;

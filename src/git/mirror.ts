@@ -24,8 +24,10 @@ import type {
   GitMirror,
   GitMirrorFactory,
   GitRemoteSpec,
+  OversizedNote,
   RemoteRefs,
 } from './types.js';
+import { NOTE_MAX_BYTES } from '../config/limits.js';
 import { isValidBranchName } from '../config/rules/branch-name.js';
 import { isSshUrl, parseGitUrl } from '../config/rules/git-url.js';
 
@@ -289,6 +291,20 @@ class SimpleGitMirror implements GitMirror {
       return true;
     } catch (e) {
       if (e instanceof GitExitError && e.exitCode === 1) return false;
+      // A commit the repository does not have (its URL changed, history rewritten): a person
+      // must act, retrying cannot help. Checked only after a failure, so the usual path costs
+      // no extra git call.
+      for (const [field, id] of [
+        ['ancestor', ancestor],
+        ['descendant', descendant],
+      ] as const) {
+        if ((await this.peelToCommit(id)) === undefined) {
+          throw new AppError('GIT_UNKNOWN_COMMIT', `commit ${id} is not in the repository`, {
+            details: { field, commit: id },
+            cause: e,
+          });
+        }
+      }
       throw e;
     }
   }
@@ -314,18 +330,21 @@ class SimpleGitMirror implements GitMirror {
   async readSignatureNotes(
     commit: string,
     source: 'notes-ref' | 'latest-signature-tag',
-  ): Promise<string | undefined> {
+  ): Promise<string | OversizedNote | undefined> {
     requireObjectId('commit', commit);
     const ref = source === 'notes-ref' ? this.names.notes : this.names.latestSignatureTag;
     const notesCommit = await this.peelToCommit(ref);
     if (notesCommit === undefined) return undefined;
+    // `-l` lists each blob's size, so a pusher's oversized note is measured, never read.
     const listing = await runGit(this.dir, this.local('ls-tree'), (g) =>
-      g.raw(['ls-tree', '-z', notesCommit, '--', ...notePathCandidates(commit)]),
+      g.raw(['ls-tree', '-l', '-z', notesCommit, '--', ...notePathCandidates(commit)]),
     );
     for (const entry of listing.split('\0')) {
-      const m = /^\d+ blob ([0-9a-f]+)\t(.+)$/.exec(entry);
-      if (m?.[1] === undefined || m[2]?.replace(/\//g, '') !== commit) continue;
+      const m = /^\d+ blob ([0-9a-f]+) +(\d+)\t(.+)$/.exec(entry);
+      if (m?.[1] === undefined || m[3]?.replace(/\//g, '') !== commit) continue;
       const blob = m[1];
+      const size = Number(m[2]);
+      if (size > NOTE_MAX_BYTES) return { oversizedBytes: size };
       const bytes = await runGit(this.dir, this.local('cat-file'), (g) =>
         g.binaryCatFile(['blob', blob]),
       );

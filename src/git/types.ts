@@ -37,6 +37,11 @@ export interface GitCounters {
   fetch: number;
 }
 
+/** A signature note too large to read: its size in bytes, from the notes tree listing. */
+export interface OversizedNote {
+  readonly oversizedBytes: number;
+}
+
 /** A persistent bare mirror of one remote, owned by one mount. */
 export interface GitMirror {
   /** Ask the remote for the three refs (one ls-remote, no fetch). */
@@ -58,11 +63,12 @@ export interface GitMirror {
   /**
    * The note attached to `commit` on the fetched signatures notes (refs/notes/signatures, or the
    * notes commit the latest-signature tag points to), flat or fanned-out; undefined when none.
+   * A note over NOTE_MAX_BYTES (src/config/limits.ts) is not read: only its size is returned.
    */
   readSignatureNotes(
     commit: string,
     source: 'notes-ref' | 'latest-signature-tag',
-  ): Promise<string | undefined>;
+  ): Promise<string | OversizedNote | undefined>;
   /** Write the commit's tree (no .git) into `dir`, which must exist and be empty. */
   exportTree(commit: string, dir: string): Promise<void>;
   /** Remote calls made so far (ls-remote, and fetches that really ran). */

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LocalRepoPolicy } from '../config/local-repos.js';
 import { mountSettings, type MountSettings } from '../config/mount-settings.js';
 import type { SettingsEvents } from '../config/settings-events.js';
 import type { Configuration } from '../config/settings-schemas.js';
@@ -17,6 +18,7 @@ import type {
   GitRemoteSpec,
   RemoteRefs,
 } from '../git/types.js';
+import { AppError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { SignatureVerifier } from '../pgp/types.js';
 import type { ContainerRunner } from '../runner/types.js';
@@ -63,6 +65,11 @@ export interface MountRuntimeOptions {
   readonly settingsEvents?: SettingsEvents;
   /** Reason written on tasks a previous process left (default "service restarted"). */
   readonly restartReason?: string;
+  /**
+   * The operator's approved local repository roots, checked again before a mirror is opened (a
+   * URL stored before the roots changed, or by another replica); absent: not checked here.
+   */
+  readonly localRepos?: LocalRepoPolicy;
 }
 
 /** One mount's runtime: a scheduler target plus the task operations the API needs. */
@@ -150,6 +157,12 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
   });
   // A new URL or branch gets a new mirror directory.
   const openMirror = async (config: Configuration): Promise<GitMirror> => {
+    const local = await opts.localRepos?.check(config.git_repo_url);
+    if (local !== undefined) {
+      throw new AppError('NOT_CONFIGURED', `git_repo_url: ${local}`, {
+        details: { field: 'git_repo_url' },
+      });
+    }
     const spec: GitRemoteSpec = {
       url: config.git_repo_url,
       branch: config.git_branch_name,

@@ -3,6 +3,7 @@
  * interfaces), what it was given (configuration, task) and what the steps found so far. Steps
  * read and extend the run state; they never write a task status — the summariser does.
  */
+import type { UnreadNote } from './signature-sources.js';
 import type { MountSettings } from '../config/mount-settings.js';
 import type { Configuration, VaultAccess } from '../config/settings-schemas.js';
 import type { AppError } from '../errors.js';
@@ -23,7 +24,7 @@ import type { SignatureReport } from './signature-report.js';
 export interface SignatureCheckInput {
   readonly commitId: string;
   readonly rawCommit: Uint8Array;
-  readonly notes: readonly string[];
+  readonly notes: readonly (string | UnreadNote)[];
   readonly required: number;
   readonly keys: readonly TrustedKey[];
   readonly verifier: SignatureVerifier;

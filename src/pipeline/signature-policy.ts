@@ -17,6 +17,7 @@ import {
   noteSignatureLines,
   splitSignedCommit,
   type SignatureKind,
+  type UnreadNote,
 } from './signature-sources.js';
 
 /** Where a signature was found. */
@@ -32,7 +33,7 @@ export interface SignaturePolicyInput {
   /** Exactly what `git cat-file commit <id>` prints. */
   readonly rawCommit: Uint8Array;
   /** The commit's note from refs/notes/signatures and/or the latest-signature tag (or absent). */
-  readonly notes: readonly (string | undefined)[];
+  readonly notes: readonly (string | UnreadNote | undefined)[];
   /** required_number_of_verified_signatures_on_commit (≥ 0, validated upstream). */
   readonly required: number;
   /** Trusted PGP keys. */
@@ -104,7 +105,8 @@ function candidates(input: SignaturePolicyInput, rejected: RejectedSignature[]):
   }
   const notes = noteSignatureLines(input.notes);
   for (const m of notes.malformed) {
-    rejected.push({ source: 'note', index: m.index, reason: 'malformed', detail: m.detail });
+    const at = m.index === undefined ? {} : { index: m.index };
+    rejected.push({ source: 'note', ...at, reason: 'malformed', detail: m.detail });
   }
   const signedId = new TextEncoder().encode(input.commitId.toLowerCase());
   for (const s of notes.signatures) {
@@ -161,9 +163,9 @@ export async function evaluateSignatures(
     const keyNames = names?.get(v.fingerprint) ?? [];
     signers.push({ kind: c.kind, fingerprint: v.fingerprint, keyNames, source: c.source });
   });
-  rejected.sort((a, b) =>
-    a.source === b.source ? (a.index ?? 0) - (b.index ?? 0) : a.source === 'gpgsig' ? -1 : 1,
-  );
+  // Note lines in order; what a bound left out (no index) after them.
+  const at = (r: RejectedSignature): number => r.index ?? Number.MAX_SAFE_INTEGER;
+  rejected.sort((a, b) => (a.source === b.source ? at(a) - at(b) : a.source === 'gpgsig' ? -1 : 1));
   const base = { required: input.required, validCount: signers.length, signers, rejected };
   if (signers.length >= input.required) return { ok: true, ...base };
   const ssh = input.sshKeys ?? NO_SSH_KEYS;

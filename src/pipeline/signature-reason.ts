@@ -4,6 +4,7 @@
  * and why every other signature did not count. Kept apart from the counting so the policy reads
  * as the rule and this file as its explanation.
  */
+import { REASON_MAX_CHARS, REJECTION_DETAIL_MAX_CHARS, truncateText } from '../config/limits.js';
 import type { SignatureKind } from './signature-sources.js';
 
 /** The parts of a counted signer the report names. */
@@ -42,6 +43,14 @@ function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
+/** A rejection's detail as shown: one line, at most REJECTION_DETAIL_MAX_CHARS. */
+export function shownDetail(detail: string): string {
+  return truncateText(
+    oneLine(detail.slice(0, 4 * REJECTION_DETAIL_MAX_CHARS)),
+    REJECTION_DETAIL_MAX_CHARS,
+  );
+}
+
 /** `pgp 0123…ABCD (alice, alice-laptop)` or `ssh SHA256:… (bob)`. */
 export function describeSigner(s: ReportedSigner): string {
   return `${s.kind} ${s.fingerprint} (${s.keyNames.join(', ')})`;
@@ -49,10 +58,11 @@ export function describeSigner(s: ReportedSigner): string {
 
 /** `note line 2 (ssh SHA256:…): unknown-key (key … is not a trusted SSH key)`. */
 export function describeRejected(r: ReportedRejection): string {
-  const where = r.source === 'note' ? `note line ${String(r.index ?? '?')}` : 'gpgsig';
+  const where =
+    r.source === 'gpgsig' ? 'gpgsig' : r.index === undefined ? 'note' : `note line ${r.index}`;
   const who =
     r.kind === undefined ? '' : ` (${r.kind}${r.issuer === undefined ? '' : ` ${r.issuer}`})`;
-  return `${where}${who}: ${r.reason} (${oneLine(r.detail)})`;
+  return `${where}${who}: ${r.reason} (${shownDetail(r.detail)})`;
 }
 
 /** The one-line reason of SIGNATURES_INSUFFICIENT: counts, who signed, what was rejected. */
@@ -71,5 +81,5 @@ export function insufficientReason(input: ReportInput): string {
       `trusted ${u.kind === 'ssh' ? 'SSH ' : ''}key ${u.name} is unusable (${oneLine(u.detail)})`,
     );
   }
-  return parts.join('; ');
+  return truncateText(parts.join('; '), REASON_MAX_CHARS);
 }

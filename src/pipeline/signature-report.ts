@@ -6,6 +6,7 @@
  * SIGNATURES_INSUFFICIENT error); the summariser stores it with the poll state, so every poll
  * that evaluates the tip refreshes it, and approvers see it without reading a failed task.
  */
+import { shownDetail } from './signature-reason.js';
 import { isAppError } from '../errors.js';
 import type { SignatureCheckResult } from './run-context.js';
 
@@ -66,9 +67,7 @@ function rejectionsOf(list: readonly unknown[]): ReportedRejection[] {
       ...(typeof r.index === 'number' ? { index: r.index } : {}),
       ...(typeof r.issuer === 'string' ? { issuer: r.issuer } : {}),
       reason: String(r.reason ?? ''),
-      detail: String(r.detail ?? '')
-        .replace(/\s+/g, ' ')
-        .trim(),
+      detail: shownDetail(String(r.detail ?? '')),
     };
   });
 }
@@ -111,7 +110,8 @@ export function reportOfError(
 
 /** `note line 2 (ssh SHA256:…): unknown-key (…)`, the same words as the failure reason. */
 function describeRejection(x: ReportedRejection): string {
-  const where = x.source === 'note' ? `note line ${x.index ?? '?'}` : x.source;
+  const where =
+    x.source !== 'note' ? x.source : x.index === undefined ? 'note' : `note line ${x.index}`;
   const who =
     x.kind === undefined ? '' : ` (${x.kind}${x.issuer === undefined ? '' : ` ${x.issuer}`})`;
   return `${where}${who}: ${x.reason}${x.detail ? ` (${x.detail})` : ''}`;

@@ -12,6 +12,7 @@
  *   one line — which starts with the magic `SSHSIG` (0x53…, bit 7 clear; the line starts
  *   `U1NIU0lH`). A line is therefore SSH exactly when its bytes start with `SSHSIG`.
  */
+import { NOTE_MAX_BYTES, NOTE_MAX_LINES } from '../config/limits.js';
 import { isSshArmor, isSshSigBlob } from '../sshsig/armor.js';
 
 /** The two kinds of signature that count toward the quorum. */
@@ -87,32 +88,53 @@ export interface NoteSignature {
   readonly bytes: Uint8Array;
 }
 
-/** A note line that is not a signature at all. */
+/** A note line that is not a signature at all, or a note or lines left unread (bounds). */
 export interface MalformedNoteLine {
-  readonly index: number;
+  /** The line's 1-based position; absent for a whole note or for lines past the bound. */
+  readonly index?: number;
   readonly detail: string;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** A note that was too large to read (the git adapter measured it and stopped). */
+export interface UnreadNote {
+  readonly oversizedBytes: number;
+}
 
 /**
  * The signature lines of a commit's notes. Each note (from refs/notes/signatures, from the
  * latest-signature tag's notes commit, or absent) holds one base64 signature per line; blank
  * lines (git separates appended notes with one) are skipped, and a line seen in two notes counts
  * once. A line that is not base64 is reported, never thrown. Each line carries its kind.
+ *
+ * Bounded (src/config/limits.ts): a note over NOTE_MAX_BYTES arrives unread and is reported as
+ * one entry; at most NOTE_MAX_LINES distinct lines are examined, and one entry says how many
+ * more were left out — so a pusher's 30 MB note costs a line in the report, not megabytes.
  */
-export function noteSignatureLines(notes: readonly (string | undefined)[]): {
+export function noteSignatureLines(notes: readonly (string | UnreadNote | undefined)[]): {
   signatures: NoteSignature[];
   malformed: MalformedNoteLine[];
 } {
   const seen = new Set<string>();
   const signatures: NoteSignature[] = [];
   const malformed: MalformedNoteLine[] = [];
+  let leftOut = 0;
   for (const note of notes) {
     if (note === undefined) continue;
+    if (typeof note !== 'string') {
+      malformed.push({
+        detail: `a note of ${note.oversizedBytes} bytes is over the ${NOTE_MAX_BYTES}-byte limit and was not read`,
+      });
+      continue;
+    }
     for (const rawLine of note.split('\n')) {
       const text = rawLine.trim();
       if (text === '' || seen.has(text)) continue;
+      if (seen.size >= NOTE_MAX_LINES) {
+        leftOut++;
+        continue;
+      }
       seen.add(text);
       const index = seen.size;
       if (!BASE64.test(text) || text.length % 4 !== 0) {
@@ -122,6 +144,11 @@ export function noteSignatureLines(notes: readonly (string | undefined)[]): {
       const bytes = new Uint8Array(Buffer.from(text, 'base64'));
       signatures.push({ index, kind: isSshSigBlob(bytes) ? 'ssh' : 'pgp', bytes });
     }
+  }
+  if (leftOut > 0) {
+    malformed.push({
+      detail: `${leftOut} more note line(s) left out: at most ${NOTE_MAX_LINES} are read`,
+    });
   }
   return { signatures, malformed };
 }

@@ -4,7 +4,7 @@
  * from the mirror's, then check that the tip descends from the last processed commit.
  */
 import type { Configuration } from '../config/settings-schemas.js';
-import { AppError } from '../errors.js';
+import { AppError, isAppError } from '../errors.js';
 import type { RemoteRefs } from '../git/types.js';
 import type { Store } from '../storage/store.js';
 import { readLastCommit } from './poll-state.js';
@@ -74,7 +74,22 @@ export const checkAncestry: Step = {
     if (tip === undefined)
       throw new AppError('INTERNAL', 'ancestry checked before the tip is known');
     if (last === undefined) return 'continue';
-    if (!(await deps.mirror.isAncestor(last, tip))) {
+    let descends: boolean;
+    try {
+      descends = await deps.mirror.isAncestor(last, tip);
+    } catch (e) {
+      if (isAppError(e, 'GIT_UNKNOWN_COMMIT') && e.details?.['commit'] === last) {
+        throw new AppError(
+          'GIT_UNKNOWN_COMMIT',
+          `the last successful commit ${last} is not in the repository ` +
+            `(was git_repo_url changed?): write the commit to continue from to ` +
+            `last_successful_commit, or delete it to start from initial_last_successful_commit`,
+          { details: { last, tip }, cause: e },
+        );
+      }
+      throw e;
+    }
+    if (!descends) {
       throw new AppError(
         'NOT_A_DESCENDANT',
         `commit ${tip} is not a descendant of the last successful commit ${last}`,

@@ -10,6 +10,7 @@ import type { TrustedKey } from '../pgp/types.js';
 import type { TrustedSshKey } from '../sshsig/types.js';
 import { progress, type Step } from './run-context.js';
 import { reportOfError, reportOfResult } from './signature-report.js';
+import type { UnreadNote } from './signature-sources.js';
 
 /** The trusted keys of a mount, in name order. */
 export async function loadTrustedKeys(settings: MountSettings): Promise<TrustedKey[]> {
@@ -45,7 +46,7 @@ export const checkSignatures: Step = {
     const sshKeys = await loadTrustedSshKeys(deps.settings);
     const rawCommit = await deps.mirror.readCommit(tip);
     // Notes are read only from sources the remote advertises now (a deleted ref means no notes).
-    const notes: string[] = [];
+    const notes: (string | UnreadNote)[] = [];
     if (refs.notes !== undefined) {
       const n = await deps.mirror.readSignatureNotes(tip, 'notes-ref');
       if (n !== undefined) notes.push(n);

@@ -4,6 +4,7 @@
  * the scheduler resumes from after a restart). Steps and the runtime never write either; a test
  * (test/unit/settings-ownership.test.ts) scans src/ for other writers.
  */
+import { REASON_MAX_CHARS, truncateText } from '../config/limits.js';
 import { StorageKeys } from '../config/stored.js';
 import type { Logger } from '../logging.js';
 import type { Store } from '../storage/store.js';
@@ -38,7 +39,8 @@ export function taskOutcomeOf(outcome: RunOutcome): TaskOutcome {
     case 'failed':
       return {
         status: outcome.error.code === 'TASK_CANCELED' ? 'CANCELED' : 'FAILED',
-        reason: outcome.error.reason,
+        // Every stored reason is bounded: it is copied into the task, the poll state and replies.
+        reason: truncateText(outcome.error.reason, REASON_MAX_CHARS),
         reasonCode: outcome.error.code,
         commit,
       };

@@ -11,6 +11,7 @@
  * CANCELED; the commit stays unrecorded and runs again later) and waits a bounded time.
  */
 import { join } from 'node:path';
+import type { LocalRepoPolicy } from '../config/local-repos.js';
 import { composeMount, createSharedAdapters } from '../mount-composition.js';
 import type { PipelineControl } from '../pipeline/control.js';
 import type { MountRuntime } from '../pipeline/mount-runtime.js';
@@ -32,6 +33,8 @@ export interface PluginBackgroundDeps {
   readonly env: NodeJS.ProcessEnv;
   /** How long stop may wait for the aborted run to finish (default 1.5 s; the host allows 2). */
   readonly stopBudgetMs?: number;
+  /** The host operator's approved local repository roots (see plugin-settings.ts). */
+  readonly localRepos?: LocalRepoPolicy;
 }
 
 /** Tasks that Cleanup aborts end CANCELED with this reason. */
@@ -79,6 +82,7 @@ async function startRunning(
     vaultAccess: deps.vaultAccess,
     restartReason: RESTART_REASON,
     settingsEvents: ctx.settingsEvents,
+    ...(deps.localRepos === undefined ? {} : { localRepos: deps.localRepos }),
   });
   const scheduler = createScheduler({
     targets: () => new Map([[lane, runtime]]),

@@ -8,7 +8,7 @@
  * (FLANT_GITOPS_PLUGIN_LOG_FILE) helps where OpenBao hides a plugin's stderr (registration).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { REDACTED_KEYS, type LogLevel, type Logger } from '../logging.js';
+import { boundLogFields, REDACTED_KEYS, type LogLevel, type Logger } from '../logging.js';
 
 const RANK: Readonly<Record<LogLevel, number>> = {
   debug: 10,
@@ -96,7 +96,10 @@ export function createHclogLogger(
     msg: string,
   ) => {
     if (RANK[level] < min) return;
-    const body = redactForLog({ ...bindings, ...fields }) as Record<string, unknown>;
+    const body = boundLogFields(redactForLog({ ...bindings, ...fields })) as Record<
+      string,
+      unknown
+    >;
     const line = `${JSON.stringify({
       ...body,
       '@level': level,

@@ -11,15 +11,20 @@
  *                                   OpenBao hides a plugin's stderr during registration probes)
  *   FLANT_GITOPS_WEBHOOK_LISTEN     HOST:PORT of the webhook listener (or --webhook-listen=, or
  *                                   the mount option webhook_listen, which wins); none: no hooks
+ *   FLANT_GITOPS_LOCAL_REPO_ROOTS   comma-separated directories local repositories (a path or
+ *                                   file:// URL) may be read from (or --local-repo-root=DIR,
+ *                                   repeatable); none: local repositories are refused
  *   FLANT_GITOPS_TICK_SECONDS, FLANT_GITOPS_CONTAINER_NETWORK, FLANT_GITOPS_DOCKER_SOCKET
  *                                   as for `flant-gitops serve` (each also as --flag=value)
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLocalRepoPolicy } from '../config/local-repos.js';
 import type { LogLevel } from '../logging.js';
 import { createOpenPgpKeyInspector } from '../pgp/openpgp.js';
 import { createVaultAccessService } from '../vault/access.js';
 import { createPluginBackground } from './background-work.js';
+import { PLUGIN_LOCAL_REPO_ROOT_FLAG, readLocalRepoRoots } from './plugin-settings.js';
 import { createHclogLogger, fileSink, stderrSink, type LineSink } from './hclog.js';
 import { servePlugin } from './runtime.js';
 import { pluginVersion } from './version.js';
@@ -52,13 +57,22 @@ function main(): void {
     logger: logger.child({ component: 'vault-access' }),
   });
   const argv = process.argv.slice(2);
+  const dataDir = dataDirFrom(argv, env);
+  let roots: string[];
+  try {
+    roots = readLocalRepoRoots(argv, env, dataDir);
+  } catch (e) {
+    logger.error({ error: e instanceof Error ? e.message : String(e) }, 'plugin failed to start');
+    process.exit(1);
+  }
+  const localRepos = createLocalRepoPolicy({ roots, dataDir, flag: PLUGIN_LOCAL_REPO_ROOT_FLAG });
   servePlugin({
     env,
     logger,
     version: pluginVersion(),
-    dataDir: dataDirFrom(argv, env),
-    apiServices: () => ({ keyInspector, vaultAccess }),
-    background: createPluginBackground({ vaultAccess, argv, env }),
+    dataDir,
+    apiServices: () => ({ keyInspector, vaultAccess, localRepos }),
+    background: createPluginBackground({ vaultAccess, argv, env, localRepos }),
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     exit: (code) => process.exit(code),

@@ -6,7 +6,9 @@
  * binding a socket or picking a Docker engine on the OpenBao host is the host operator's call.
  * Validated at Initialize with every problem named at once, then frozen.
  */
+import { resolve } from 'node:path';
 import { z } from 'zod';
+import { isWithin, splitRoots } from '../config/local-repos.js';
 import { ServiceConfig } from '../config/service-config.js';
 import { AppError } from '../errors.js';
 
@@ -99,4 +101,48 @@ export function readPluginSettings(
     dockerSocket: s.dockerSocket,
     gitSafeDirectories: Object.freeze([...s.gitSafeDirectories]),
   });
+}
+
+/** Every `--name=value` / `--name value` of a repeatable flag in the registration's args. */
+export function argValues(argv: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    if (a.startsWith(`--${name}=`)) out.push(a.slice(name.length + 3));
+    else if (a === `--${name}` && i + 1 < argv.length) out.push(argv[++i] ?? '');
+  }
+  return out;
+}
+
+/** Where the plugin reads its approved local repository roots (named in refusals). */
+export const PLUGIN_LOCAL_REPO_ROOT_FLAG =
+  'plugin -args=--local-repo-root=DIR / FLANT_GITOPS_LOCAL_REPO_ROOTS';
+
+/**
+ * The plugin's approved local repository roots: `--local-repo-root=DIR` in the registration's
+ * args (repeatable), else FLANT_GITOPS_LOCAL_REPO_ROOTS (comma-separated). Reading files on the
+ * OpenBao host is the host operator's call, so a mount option (which whoever may enable mounts
+ * sets) cannot add one. Relative or data-dir roots are refused, naming the setting.
+ */
+export function readLocalRepoRoots(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+): string[] {
+  const given = argValues(argv, 'local-repo-root');
+  const roots = given.length > 0 ? given : splitRoots(env['FLANT_GITOPS_LOCAL_REPO_ROOTS']);
+  const problems: string[] = [];
+  for (const r of roots) {
+    if (!r.startsWith('/')) problems.push(`${r}: must be an absolute path`);
+    else if (isWithin(resolve(dataDir), resolve(r))) {
+      problems.push(`${r}: must not be the data directory or inside it`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new AppError(
+      'INVALID_INPUT',
+      `plugin settings: ${PLUGIN_LOCAL_REPO_ROOT_FLAG}: ${problems.join('; ')}`,
+    );
+  }
+  return roots.map((r) => resolve(r));
 }

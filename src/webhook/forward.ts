@@ -19,12 +19,27 @@ export interface ForwardOptions {
   readonly backoffMs?: number;
 }
 
-/** Forwards deliveries and counts the outcome per backend. */
+/**
+ * One backend of an endpoint: its URL (used only to send) and the label that names it in logs
+ * and metrics — `<mount>/<endpoint>#<n>`, never the URL, whose path may be the only credential
+ * (a Docker Hub-style `/hook/<token>`).
+ */
+export interface ForwardTarget {
+  readonly url: string;
+  readonly label: string;
+}
+
+/** The label of the `n`-th (1-based) backend of endpoint `name` of `mount`. */
+export function backendLabel(mount: string, name: string, n: number): string {
+  return `${mount}/${name}#${n}`;
+}
+
+/** Forwards deliveries and counts the outcome per backend label. */
 export interface Forwarder extends ForwardStats {
   /** Start forwarding in the background; returns at once. */
   forward(
     endpoint: string,
-    backends: readonly string[],
+    backends: readonly ForwardTarget[],
     source: WebhookSource,
     headers: WebhookHeaders,
     body: Buffer,
@@ -33,16 +48,6 @@ export interface Forwarder extends ForwardStats {
   pending(): number;
   /** Resolves when nothing is in flight (shutdown, tests). */
   idle(): Promise<void>;
-}
-
-/** A backend URL without credentials or query: safe for logs and metric labels. */
-export function redactBackend(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.origin}${u.pathname}`;
-  } catch {
-    return '<invalid url>';
-  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -92,11 +97,11 @@ export function createForwarder(logger: Logger, opts: ForwardOptions = {}): Forw
 
   async function send(
     endpoint: string,
-    url: string,
+    target: ForwardTarget,
     headers: Record<string, string>,
     body: Buffer,
   ) {
-    const key = redactBackend(url);
+    const { url, label: key } = target;
     const c = counter(key);
     let last: Attempt = { ok: false, retry: true, detail: 'not attempted' };
     for (let i = 0; i < attempts; i++) {
@@ -117,8 +122,11 @@ export function createForwarder(logger: Logger, opts: ForwardOptions = {}): Forw
   return {
     forward(endpoint, backends, source, headers, body) {
       const fwdHeaders = forwardedHeaders(source, headers);
-      for (const url of new Set(backends)) {
-        const p: Promise<void> = send(endpoint, url, fwdHeaders, body)
+      const seen = new Set<string>();
+      for (const target of backends) {
+        if (seen.has(target.url)) continue;
+        seen.add(target.url);
+        const p: Promise<void> = send(endpoint, target, fwdHeaders, body)
           .catch((e: unknown) =>
             logger.error({ endpoint, error: String(e) }, 'webhook forwarding crashed'),
           )

@@ -21,7 +21,7 @@
 import type { Logger } from '../logging.js';
 import type { DeliveryDeduper } from './dedupe.js';
 import { normalizeHubRepository } from './docker-hub.js';
-import type { Forwarder } from './forward.js';
+import { backendLabel, type Forwarder } from './forward.js';
 import { parseDelivery, type ParseResult } from './parse.js';
 import { replayKey } from './replay-key.js';
 import type {
@@ -152,8 +152,6 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps): WebhookReceive
     }
     if (verified.length === 0) return authFailure(failures);
 
-    forward(verified, req);
-
     const replayKeys = new Map<WebhookSource, string>();
     const signed = (source: WebhookSource): string => {
       let k = replayKeys.get(source);
@@ -165,6 +163,8 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps): WebhookReceive
     };
     const parsed = new Map<WebhookSource, ParseResult>();
     const outcomes: Outcome[] = [];
+    // Forwarded once the replay check has run, so a replayed delivery is not forwarded again.
+    const toForward: ResolvedEndpoint[] = [];
     let lastParseError = '';
     try {
       for (const ep of verified) {
@@ -172,6 +172,9 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps): WebhookReceive
         if (!p) {
           p = parseDelivery(ep.source, req.headers, req.body);
           parsed.set(ep.source, p);
+        }
+        if (freshForBackends(ep, p.ok ? p.delivery.deliveryId : undefined, at, signed)) {
+          toForward.push(ep);
         }
         if (!p.ok) {
           lastParseError = p.reason;
@@ -189,9 +192,11 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps): WebhookReceive
         );
       }
     } catch (e) {
+      forward(toForward, req);
       log.error({ error: String(e) }, 'webhook poll request failed');
       return fail(503, 'poll request was not accepted');
     }
+    forward(toForward, req);
     if (outcomes.length === 0) return fail(400, lastParseError);
     for (const o of ['accepted', 'pong', 'duplicate', 'ignored'] as const) {
       if (outcomes.includes(o)) return { status: o === 'pong' ? 200 : 202, body: { status: o } };
@@ -199,16 +204,36 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps): WebhookReceive
     return { status: 202, body: { status: 'ignored' } };
   }
 
-  function forward(verified: readonly ResolvedEndpoint[], req: WebhookDelivery): void {
+  function forward(endpoints: readonly ResolvedEndpoint[], req: WebhookDelivery): void {
     if (!deps.forwarder) return;
     const scheduled = new Set<string>();
-    for (const ep of verified) {
-      const backends = ep.backends.filter((b) => !scheduled.has(b));
-      backends.forEach((b) => scheduled.add(b));
+    for (const ep of endpoints) {
+      const backends = ep.backends
+        .map((url, i) => ({ url, label: backendLabel(ep.mount, ep.name, i + 1) }))
+        .filter((b) => !scheduled.has(b.url));
+      backends.forEach((b) => scheduled.add(b.url));
       if (backends.length > 0) {
         deps.forwarder.forward(ep.name, backends, ep.source, req.headers, req.body);
       }
     }
+  }
+
+  /**
+   * Whether this verified delivery is new to `ep`'s backends: its own replay keys (signed bytes,
+   * and the delivery id once parsed), recorded apart from the poll's, since every event kind is
+   * forwarded — a replay is never forwarded twice.
+   */
+  function freshForBackends(
+    ep: ResolvedEndpoint,
+    deliveryId: string | undefined,
+    at: Date,
+    signed: (source: WebhookSource) => string,
+  ): boolean {
+    if (ep.backends.length === 0) return false;
+    const scope = `forward\u0000${ep.mount}\u0000${ep.name}\u0000`;
+    const keys = [`${scope}signed\u0000${signed(ep.source)}`];
+    if (deliveryId !== undefined) keys.push(`${scope}${deliveryId}`);
+    return !keys.map((k) => deps.deduper.firstSeen(k, at)).includes(false);
   }
 
   return { maxBodyBytes, handle };

@@ -4,9 +4,10 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './bench.js';
-import { freePort, waitFor } from './net.js';
+import { waitFor } from './net.js';
 
 /** A service process. */
 export interface ServiceProcess {
@@ -21,14 +22,26 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-/** Start `flant-gitops serve` on a free loopback port with `dataDir`; waits for /healthz. */
+/** The address from the service's `listening` log line (JSON, info level), once written. */
+function listeningAddress(output: string): string | undefined {
+  for (const line of output.split('\n')) {
+    if (!line.includes('"msg":"listening"')) continue;
+    try {
+      const address = (JSON.parse(line) as { address?: unknown }).address;
+      if (typeof address === 'string') return address;
+    } catch {
+      // a partial line: not yet
+    }
+  }
+  return undefined;
+}
+
+/** Start `flant-gitops serve` on a port it binds itself, with `dataDir`; waits for /healthz. */
 export async function spawnService(
   dataDir: string,
   args: string[] = [],
   env: Record<string, string> = {},
 ): Promise<ServiceProcess> {
-  const port = await freePort();
-  const addr = `http://127.0.0.1:${port}`;
   const child = spawn(
     process.execPath,
     [
@@ -36,14 +49,17 @@ export async function spawnService(
       'tsx',
       join(ROOT, 'src/main.ts'),
       'serve',
+      // Port 0: the service binds a free port itself and logs the address it listens on.
       '--listen',
-      `127.0.0.1:${port}`,
+      '127.0.0.1:0',
       '--data-dir',
       dataDir,
       '--container-network',
       'host',
       '--tick-seconds',
       '1',
+      '--local-repo-root',
+      tmpdir(),
       ...args,
     ],
     {
@@ -56,12 +72,14 @@ export async function spawnService(
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  let addr = '';
   try {
     await waitFor(
-      `the service at ${addr}`,
+      'the service to log the address it listens on',
       async () => {
         if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${out}`);
-        return (await fetch(`${addr}/healthz`)).ok;
+        addr = listeningAddress(out) ?? '';
+        return addr !== '' && (await fetch(`${addr}/healthz`)).ok;
       },
       30_000,
     );

@@ -15,7 +15,7 @@ export interface TestService {
   readonly service: RunningService;
   /** http://127.0.0.1:<port> */
   readonly addr: string;
-  /** The embedded root token. */
+  /** The embedded root token ('' with delegated authorization). */
   readonly token: string;
   readonly dataDir: string;
   /** Every log line so far (JSON text). */
@@ -42,6 +42,9 @@ export async function startTestService(
       '1',
       '--log-level',
       'debug',
+      // Test repositories are made under the temp dir (the data dir itself stays refused).
+      '--local-repo-root',
+      tmpdir(),
       ...mounts,
       ...(opts.args ?? []),
     ],
@@ -56,7 +59,9 @@ export async function startTestService(
   });
   const logger = createLogger({ level: 'debug', destination });
   const service = await startService(cfg, logger);
-  const token = (await readFile(cfg.rootTokenFile, 'utf8')).trim();
+  // Delegated authorization (--auth-vault-addr) has no root token of its own.
+  const token =
+    cfg.auth.mode === 'embedded' ? (await readFile(cfg.rootTokenFile, 'utf8')).trim() : '';
   return {
     service,
     addr: service.address,

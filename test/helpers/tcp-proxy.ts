@@ -3,7 +3,6 @@
  * for a while without stopping it (its in-memory state survives the outage).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { freePort } from './net.js';
 
 /** A proxy from 127.0.0.1:<port> to a target port. */
 export interface TcpProxy {
@@ -17,7 +16,8 @@ export interface TcpProxy {
 
 /** Start a proxy to 127.0.0.1:`targetPort`. */
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
-  const port = await freePort();
+  // Bound to port 0 first; `restore` listens on that same port again.
+  let port = 0;
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   const listen = () =>
@@ -36,7 +36,11 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
         client.pipe(upstream).pipe(client);
       });
       srv.once('error', reject);
-      srv.listen(port, '127.0.0.1', () => resolveP());
+      srv.listen(port, '127.0.0.1', () => {
+        const bound = srv.address();
+        if (typeof bound === 'object' && bound) port = bound.port;
+        resolveP();
+      });
       server = srv;
     });
   const cut = async () => {

@@ -1,23 +1,36 @@
 /**
  * Delegated authorization against the shared real OpenBao: the caller's own token is checked with
- * `sys/capabilities-self`, so a Vault policy decides what each operator may do on our paths.
+ * `sys/capabilities-self`, so a Vault policy decides what each operator may do on our paths. The
+ * whole service runs (`--auth-vault-addr`, the file store, the real key inspector and Vault access).
  */
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildApp } from '../../src/app.js';
-import { createDelegatedAuthorizer } from '../../src/http/auth.js';
-import { silentLogger } from '../../src/logging.js';
-import { createMemoryStore } from '../../src/storage/memory-store.js';
-import { fakeKeyInspector, fakeVaultAccess, goodBody } from '../helpers/api-app.js';
+import { goodBody } from '../helpers/api-app.js';
 import { bao } from '../helpers/openbao.js';
-import { freePort } from '../helpers/net.js';
+import { startTestService, type TestService } from '../helpers/service.js';
 
 const openbao = inject('openbao');
 const id = randomBytes(4).toString('hex');
 
-let app: FastifyInstance;
+let svc: TestService;
 let addr = '';
+/** A configuration whose polls stay on this machine (a local path that does not exist). */
+const configuration = () => ({
+  ...goodBody('configure'),
+  git_repo_url: join(tmpdir(), 'fg-delegated-no-such-repo.git'),
+});
+
+/** A loopback port nothing listens on: bound to 0, read back, closed. */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const bound = srv.address();
+  await new Promise((r) => srv.close(r));
+  return typeof bound === 'object' && bound ? bound.port : 0;
+}
 let readOnly = '';
 let listOnly = '';
 let nothing = '';
@@ -61,28 +74,18 @@ beforeAll(async () => {
     'path "flant_gitops/configure/vault_request/" { capabilities = ["list"] }',
   );
   nothing = await tokenWith(`fg-none-${id}`, 'path "other/*" { capabilities = ["read"] }');
-  app = buildApp({
-    store: createMemoryStore(),
-    mounts: ['flant_gitops'],
-    services: { keyInspector: fakeKeyInspector(), vaultAccess: fakeVaultAccess() },
-    authorizer: createDelegatedAuthorizer({
-      vaultAddr: openbao.addr,
-      logger: silentLogger(),
-      timeoutMs: 5_000,
-    }),
-    logger: silentLogger(),
-  });
-  addr = await app.listen({ host: '127.0.0.1', port: 0 });
+  svc = await startTestService({ args: ['--auth-vault-addr', openbao.addr] });
+  addr = svc.addr;
 });
 
 afterAll(async () => {
-  await app?.close();
+  await svc?.stop();
 });
 
 describe('delegated authorization with sys/capabilities-self', () => {
   it('a token allowed only to read flant_gitops/configure can read it but not write it', async () => {
     expect((await call('GET', 'flant_gitops/configure', readOnly)).status).toBe(404);
-    const w = await call('PUT', 'flant_gitops/configure', readOnly, goodBody('configure'));
+    const w = await call('PUT', 'flant_gitops/configure', readOnly, configuration());
     expect(w).toEqual({ status: 403, json: { errors: ['permission denied'] } });
     expect((await call('DELETE', 'flant_gitops/configure', readOnly)).status).toBe(403);
     expect((await call('GET', 'flant_gitops/configure/git_credential', readOnly)).status).toBe(403);
@@ -90,7 +93,7 @@ describe('delegated authorization with sys/capabilities-self', () => {
 
   it('the root token may do everything; then the reader sees the data', async () => {
     expect(
-      (await call('PUT', 'flant_gitops/configure', openbao.token, goodBody('configure'))).status,
+      (await call('PUT', 'flant_gitops/configure', openbao.token, configuration())).status,
     ).toBe(204);
     const r = await call('GET', 'flant_gitops/configure', readOnly);
     expect(r.status).toBe(200);
@@ -141,28 +144,17 @@ describe('delegated authorization with sys/capabilities-self', () => {
   });
 
   it('an unreachable authorizing Vault is a 502, never an allow', async () => {
-    const port = await freePort();
-    const offline = buildApp({
-      store: createMemoryStore(),
-      mounts: ['flant_gitops'],
-      services: { keyInspector: fakeKeyInspector(), vaultAccess: fakeVaultAccess() },
-      authorizer: createDelegatedAuthorizer({
-        vaultAddr: `http://127.0.0.1:${port}`,
-        logger: silentLogger(),
-        timeoutMs: 2_000,
-      }),
-      logger: silentLogger(),
+    const offline = await startTestService({
+      args: ['--auth-vault-addr', `http://127.0.0.1:${await closedPort()}`],
     });
     try {
-      const r = await offline.inject({
-        method: 'GET',
-        url: '/v1/flant_gitops/configure',
+      const res = await fetch(`${offline.addr}/v1/flant_gitops/configure`, {
         headers: { 'x-vault-token': openbao.token },
       });
-      expect(r.statusCode).toBe(502);
-      expect(r.json()).toEqual({ errors: ['cannot reach the authorizing Vault'] });
+      expect(res.status).toBe(502);
+      expect(await res.json()).toEqual({ errors: ['cannot reach the authorizing Vault'] });
     } finally {
-      await offline.close();
+      await offline.stop();
     }
   });
 });

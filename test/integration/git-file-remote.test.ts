@@ -124,10 +124,15 @@ describe('git mirror over file://', () => {
     expect(await mirror.isAncestor(c.c3, c.c3)).toBe(true);
   });
 
-  it('isAncestor on an object the mirror does not have is an error, not "false"', async () => {
+  it('isAncestor on an object the mirror does not have is an error, not "false": a person must act', async () => {
     const missing = 'f'.repeat(40);
     const err = await mirror.isAncestor(missing, c.c3).catch((e: unknown) => e);
-    expect(isAppError(err, 'GIT_FAILED', 'GIT_NOT_FOUND')).toBe(true);
+    expect(isAppError(err, 'GIT_UNKNOWN_COMMIT')).toBe(true);
+    expect(err).toMatchObject({
+      next: 'user',
+      reason: `commit ${missing} is not in the repository`,
+      details: { field: 'ancestor', commit: missing },
+    });
   });
 
   it('reads the note of a commit from refs/notes/signatures; undefined without a note', async () => {

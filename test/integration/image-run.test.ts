@@ -117,6 +117,8 @@ describe('the service image', () => {
       '-v',
       `${repo.root}:${repo.root}:ro`,
       '-e',
+      `FLANT_GITOPS_LOCAL_REPO_ROOTS=${repo.root}`,
+      '-e',
       `FLANT_GITOPS_GIT_SAFE_DIRECTORIES=${repo.origin}`,
     ]);
     await waitForHealth(name, 'healthy');

@@ -9,7 +9,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { git } from '../helpers/git-repo.js';
-import { freePort } from '../helpers/net.js';
+import { waitFor } from '../helpers/net.js';
 import { startPluginBao, type PluginBao } from '../helpers/plugin-bao.js';
 import {
   containersOfTask,
@@ -41,14 +41,22 @@ async function logOfCommit(commit: string): Promise<{ id: string; log: string }>
 
 beforeAll(async () => {
   b = await startPluginBao(exe);
-  hookPort = await freePort();
+  // Port 0: the plugin's listener binds a free port and logs the address it got.
   await b.must([
     'secrets',
     'enable',
     `-path=${MOUNT}`,
-    `-options=webhook_listen=127.0.0.1:${hookPort}`,
+    '-options=webhook_listen=127.0.0.1:0',
     'flant_gitops',
   ]);
+  await waitFor('the plugin to log its webhook address', async () => {
+    const line = readFileSync(b.pluginLogFile, 'utf8')
+      .split('\n')
+      .find((l) => l.includes('"@message":"webhook listener started"'));
+    const address = line ? (JSON.parse(line) as { address?: string }).address : undefined;
+    hookPort = address ? Number(new URL(address).port) : 0;
+    return hookPort > 0;
+  });
   scenario = await prepareScenario(b, image);
   await scenario.configureMount(MOUNT, ['sh ./deploy.sh']);
   await b.must([

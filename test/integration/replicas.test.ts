@@ -19,7 +19,7 @@ import {
   type GpgKey,
 } from '../helpers/gpg.js';
 import { commitFile, createRepoPair, push, type RepoPair } from '../helpers/git-repo.js';
-import { freePort, waitFor } from '../helpers/net.js';
+import { waitFor } from '../helpers/net.js';
 import { bao } from '../helpers/openbao.js';
 import {
   mountApi,
@@ -111,7 +111,6 @@ beforeAll(async () => {
   expect(r.code, r.stderr).toBe(0);
   proxy = await startTcpProxy(Number(new URL(openbao.addr).port));
 
-  markerPort = await freePort();
   marker = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
     const c = u.searchParams.get('c') ?? '';
@@ -125,7 +124,9 @@ beforeAll(async () => {
     }
     res.end('ok');
   });
-  await new Promise<void>((r) => marker.listen(markerPort, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => marker.listen(0, '127.0.0.1', () => r()));
+  const bound = marker.address();
+  markerPort = typeof bound === 'object' && bound ? bound.port : 0;
 
   home = await createGpgHome();
   key = await generateKey(home, { name: 'Replica Deployer', email: 'replicas@example.test' });

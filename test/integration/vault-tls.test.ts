@@ -2,7 +2,8 @@
  * Target-Vault TLS: a second, real OpenBao serves a certificate for `vault.fg.test` from a
  * throw-away CA; the service connects to 127.0.0.1 and must verify the CA and that name.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging.js';
@@ -63,8 +64,29 @@ async function operatorSecretId(): Promise<string> {
 }
 
 describe('target Vault over TLS', () => {
-  it('the server serves the test certificate over https', () => {
-    expect(server.addr).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+  it('the server serves the test certificate over https', async () => {
+    // Ask the server itself: a TLS handshake that trusts only the test CA, for NAME.
+    const url = new URL(server.addr);
+    const peer = await new Promise<{ authorized: boolean; altNames: string; fingerprint: string }>(
+      (resolveP, reject) => {
+        const socket = tlsConnect(
+          { host: url.hostname, port: Number(url.port), ca: pki.caPem, servername: NAME },
+          () => {
+            const cert = socket.getPeerCertificate();
+            resolveP({
+              authorized: socket.authorized,
+              altNames: cert.subjectaltname ?? '',
+              fingerprint: cert.fingerprint256,
+            });
+            socket.end();
+          },
+        );
+        socket.once('error', reject);
+      },
+    );
+    expect(peer.authorized).toBe(true);
+    expect(peer.altNames).toContain(`DNS:${NAME}`);
+    expect(peer.fingerprint).toBe(new X509Certificate(pki.certPem).fingerprint256);
   });
 
   let client: SecretsClient | undefined;

@@ -1,39 +1,39 @@
-import { execFileSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+/**
+ * Webhook fan-out through the whole service (startService over the file store, the real HTTP
+ * listener, /metrics) to loopback backends: the sender's 202 does not wait for forwarding,
+ * healthy backends get byte-identical bodies with the signature headers, 5xx and network errors
+ * are retried and 4xx not, rejected and replayed deliveries are not forwarded, and no backend
+ * URL — whose path may be its only credential — reaches a metrics label or a log line.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fastify, type FastifyInstance } from 'fastify';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configureWebhookPath } from '../../src/api/configure-webhook.js';
-import type { PathContext } from '../../src/api/types.js';
-import { createSettingsEvents } from '../../src/config/settings-events.js';
-import { mountScope } from '../../src/config/stored.js';
-import { registerWebhookRoute } from '../../src/http/webhook-route.js';
-import { createLogger, type Logger } from '../../src/logging.js';
-import { createMemoryStore } from '../../src/storage/memory-store.js';
-import { scopedStore } from '../../src/storage/store.js';
-import { createDeliveryDeduper } from '../../src/webhook/dedupe.js';
-import { createEndpointDirectory } from '../../src/webhook/endpoints.js';
-import { createForwarder, type Forwarder } from '../../src/webhook/forward.js';
-import { createWebhookReceiver } from '../../src/webhook/receiver.js';
-import { FIXTURES, hermeticEnv } from '../helpers/bench.js';
-import { freePort } from '../helpers/net.js';
-import { settingsIn, validConfiguration } from '../helpers/settings.js';
+import { FIXTURES } from '../helpers/bench.js';
+import { waitFor } from '../helpers/net.js';
+import { startTestService, type TestService } from '../helpers/service.js';
 
-const MOUNT = 'flant_gitops';
+const MOUNT = 'forwarding';
 const SECRET = 'integration-webhook-secret-5d1f0c7e2b9a';
+const RETRY_SECRET = 'generic-secret-for-retries';
+/** A Docker Hub-style backend path: the path is the credential. */
+const BACKEND_TOKEN = 'ab'.repeat(32);
 
 interface Received {
   body: Buffer;
   headers: IncomingMessage['headers'];
 }
 
-/** A loopback backend; `respond` decides the status (and may wait for a gate). */
-async function backend(
-  respond: (n: number) => Promise<number>,
-): Promise<{ url: string; received: Received[]; server: Server }> {
+interface Backend {
+  url: string;
+  received: Received[];
+  server: Server;
+}
+
+/** A loopback backend bound to port 0; `respond` decides the status (and may wait for a gate). */
+async function backend(respond: (n: number) => Promise<number>): Promise<Backend> {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -46,195 +46,155 @@ async function backend(
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return { url: `http://127.0.0.1:${port}/hook/downstream?token=not-in-logs`, received, server };
+  return {
+    url: `http://127.0.0.1:${port}/hook/${BACKEND_TOKEN}?token=not-in-logs`,
+    received,
+    server,
+  };
 }
 
-describe('webhook fan-out over real loopback HTTP', () => {
-  const logLines: string[] = [];
-  let logger: Logger;
-  let app: FastifyInstance;
-  let appUrl: string;
-  let forwarder: Forwarder;
-  let hookPath: string;
-  let tmp: string;
-  const servers: Server[] = [];
-  const events: string[] = [];
-  let releaseGate: () => void = () => {};
-  const gate = new Promise<void>((r) => (releaseGate = r));
-  let healthy: Awaited<ReturnType<typeof backend>>;
-  let gated: Awaited<ReturnType<typeof backend>>;
-  let flaky: Awaited<ReturnType<typeof backend>>;
-  let refusing: Awaited<ReturnType<typeof backend>>;
-  let downUrl: string;
-  let apiCtx: PathContext;
+const hookOf = (secret: string) => `/hook/${createHash('sha256').update(secret).digest('hex')}`;
 
-  beforeAll(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'fg-webhook-'));
-    logger = createLogger({
-      level: 'debug',
-      destination: { write: (s: string) => void logLines.push(s) },
-    });
-    healthy = await backend(async () => 204);
-    gated = await backend(async () => {
-      events.push('gated backend received');
-      await gate;
-      events.push('gated backend answered');
-      return 200;
-    });
-    flaky = await backend(async (n) => (n === 1 ? 503 : 200));
-    refusing = await backend(async () => 404);
-    servers.push(healthy.server, gated.server, flaky.server, refusing.server);
-    downUrl = `http://127.0.0.1:${await freePort()}/hook/down`; // nothing listens there
+let svc: TestService;
+const events: string[] = [];
+let releaseGate: () => void = () => {};
+const gate = new Promise<void>((r) => (releaseGate = r));
+let healthy: Backend;
+let gated: Backend;
+let flaky: Backend;
+let refusing: Backend;
+let down: Backend;
 
-    const store = createMemoryStore();
-    const settingsEvents = createSettingsEvents();
-    const directory = createEndpointDirectory({ store, logger, settingsEvents });
-    await settingsIn(store, MOUNT, settingsEvents).configuration.put(
-      validConfiguration({ git_branch_name: 'main' }),
-    );
-    // The secret arrives as `bao write … secret=@secret.key` would send it: the file's contents.
-    const keyFile = join(tmp, 'secret.key');
-    writeFileSync(keyFile, SECRET);
-    const ctx: PathContext = (apiCtx = {
-      store: scopedStore(store, mountScope(MOUNT)),
-      services: { settingsEvents } as unknown as PathContext['services'],
-      logger,
-      now: () => new Date(),
-    });
-    await configureWebhookPath.operations.update?.(
-      {
-        operation: 'update',
-        mount: MOUNT,
-        path: 'configure/webhook/github',
-        captures: { name: 'github' },
-        data: {
-          source: 'github',
-          secret: readFileSync(keyFile, 'utf8'),
-          backends: [healthy.url, gated.url, downUrl].join(','),
-        },
-      },
-      ctx,
-    );
-    await configureWebhookPath.operations.update?.(
-      {
-        operation: 'update',
-        mount: MOUNT,
-        path: 'configure/webhook/retries',
-        captures: { name: 'retries' },
-        data: {
-          source: 'generic',
-          secret: 'generic-secret-for-retries',
-          backends: [flaky.url, refusing.url],
-        },
-      },
-      ctx,
-    );
-    const sum = execFileSync('sha256sum', ['-b', keyFile], { env: hermeticEnv() })
-      .toString()
-      .split(' ')[0];
-    hookPath = `/hook/${sum}`;
-
-    forwarder = createForwarder(logger, { attempts: 3, backoffMs: 10, timeoutMs: 2_000 });
-    const receiver = createWebhookReceiver({
-      endpoints: directory,
-      poller: { requestPoll: () => events.push('poll requested') },
-      deduper: createDeliveryDeduper(),
-      forwarder,
-      logger,
-    });
-    app = fastify();
-    registerWebhookRoute(app, { receiver, logger });
-    const port = await freePort();
-    await app.listen({ host: '127.0.0.1', port });
-    appUrl = `http://127.0.0.1:${port}`;
+async function api(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${svc.addr}/v1/${MOUNT}/${path}`, {
+    method,
+    headers: { 'x-vault-token': svc.token, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
+  return { status: res.status, text: await res.text() };
+}
 
-  afterAll(async () => {
-    releaseGate();
-    await forwarder?.idle();
-    await app?.close();
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    rmSync(tmp, { recursive: true, force: true });
-  });
+const scrape = async (): Promise<string> => (await fetch(`${svc.addr}/metrics`)).text();
 
-  it('reads back the hook path that sha256sum prints for the key file', async () => {
-    const r = await configureWebhookPath.operations.read?.(
-      {
-        operation: 'read',
-        mount: MOUNT,
-        path: 'configure/webhook/github',
-        captures: { name: 'github' },
-        data: {},
-      },
-      apiCtx,
+/** The forwards counter of `backend` and `outcome` in a scrape (0 when absent). */
+function forwards(text: string, backendLabel: string, outcome: string): number {
+  const line = text
+    .split('\n')
+    .find(
+      (l) =>
+        l.startsWith('flant_gitops_webhook_forwards_total{') &&
+        l.includes(`backend="${backendLabel}"`) &&
+        l.includes(`outcome="${outcome}"`),
     );
-    expect(hookPath).toMatch(/^\/hook\/[0-9a-f]{64}$/);
-    expect(r?.data.hook_path).toBe(hookPath);
-  });
+  return line === undefined ? 0 : Number(line.split(' ').at(-1));
+}
 
+let deliveries = 0;
+
+/** A signed GitHub push; each call's body differs (trailing spaces), as a new push's would. */
+function githubDelivery(id: string) {
+  const body = Buffer.concat([
+    readFileSync(`${FIXTURES}/webhooks/github-push.json`),
+    Buffer.from(' '.repeat(deliveries++)),
+  ]);
+  const headers = {
+    'content-type': 'application/json',
+    'user-agent': 'GitHub-Hookshot/abc123',
+    'x-github-event': 'push',
+    'x-github-delivery': id,
+    'x-github-hook-id': '292430182',
+    'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
+  };
+  return { body, headers };
+}
+
+beforeAll(async () => {
+  healthy = await backend(async () => 204);
+  gated = await backend(async () => {
+    events.push('gated backend received');
+    await gate;
+    events.push('gated backend answered');
+    return 200;
+  });
+  flaky = await backend(async (n) => (n === 1 ? 503 : 200));
+  refusing = await backend(async () => 404);
+  // Bound, then closed: nothing listens there any more.
+  down = await backend(async () => 200);
+  await new Promise((r) => down.server.close(r));
+  svc = await startTestService({ mounts: [MOUNT] });
+  const cfg = await api('PUT', 'configure', {
+    // Polls (none are needed here) stay on this machine: a local path that does not exist.
+    git_repo_url: join(tmpdir(), 'fg-forwarding-no-such-repo.git'),
+    git_branch_name: 'main',
+    git_poll_period: '8760h',
+    docker_image: `sha256:${'0'.repeat(64)}`,
+    commands: 'true',
+  });
+  expect(cfg.status, cfg.text).toBe(204);
+  const hooks = [
+    ['github', { source: 'github', secret: SECRET, backends: [healthy.url, gated.url, down.url] }],
+    ['retries', { source: 'generic', secret: RETRY_SECRET, backends: [flaky.url, refusing.url] }],
+  ] as const;
+  for (const [name, body] of hooks) {
+    const r = await api('PUT', `configure/webhook/${name}`, body);
+    expect(r.status, r.text).toBe(204);
+  }
+});
+
+afterAll(async () => {
+  releaseGate();
+  await svc?.stop();
+  for (const b of [healthy, gated, flaky, refusing]) {
+    await new Promise((r) => b?.server.close(r));
+  }
+});
+
+describe('webhook fan-out through the service', () => {
   it('answers 202 before forwarding finishes; healthy backends get byte-identical bodies and signature headers; the down one is retried and counted as failed', async () => {
-    const body = readFileSync(join(FIXTURES, 'webhooks', 'github-push.json'));
-    const headers = {
-      'content-type': 'application/json',
-      'user-agent': 'GitHub-Hookshot/abc123',
-      'x-github-event': 'push',
-      'x-github-delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958',
-      'x-github-hook-id': '292430182',
-      'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
-    };
-    const res = await fetch(appUrl + hookPath, { method: 'POST', headers, body });
+    const { body, headers } = githubDelivery('72d3162e-cc78-11e3-81ab-4c9367dc0958');
+    const res = await fetch(svc.addr + hookOf(SECRET), { method: 'POST', headers, body });
     events.push('sender got 202');
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ status: 'accepted' });
-    // The gated backend has not answered yet, so forwarding is still in flight.
-    expect(forwarder.pending()).toBeGreaterThan(0);
     expect(events).not.toContain('gated backend answered');
 
     releaseGate();
-    await forwarder.idle();
+    let text = '';
+    await waitFor('every forward to be counted', async () => {
+      text = await scrape();
+      return (
+        forwards(text, `${MOUNT}/github#2`, 'succeeded') === 1 &&
+        forwards(text, `${MOUNT}/github#3`, 'failed') === 1
+      );
+    });
     expect(events.indexOf('sender got 202')).toBeLessThan(events.indexOf('gated backend answered'));
-    expect(events.filter((e) => e === 'poll requested')).toHaveLength(1);
-
     for (const b of [healthy, gated]) {
       expect(b.received).toHaveLength(1);
       const got = b.received[0];
       expect(got?.body.equals(body)).toBe(true);
       for (const [k, v] of Object.entries(headers)) expect(got?.headers[k]).toBe(v);
     }
-    const stats = forwarder.stats();
-    const key = (u: string) => u.split('?')[0] ?? u;
-    expect(stats[key(healthy.url)]).toEqual({ attempts: 1, successes: 1, failures: 0 });
-    expect(stats[key(gated.url)]).toEqual({ attempts: 1, successes: 1, failures: 0 });
-    expect(stats[key(downUrl)]).toEqual({ attempts: 3, successes: 0, failures: 1 });
+    expect(forwards(text, `${MOUNT}/github#1`, 'succeeded')).toBe(1);
   });
 
   it('retries a 5xx until it succeeds and does not retry a 4xx', async () => {
     const body = Buffer.from('{"from":"ci"}');
-    const signature = `sha256=${createHmac('sha256', 'generic-secret-for-retries').update(body).digest('hex')}`;
-    const sum = execFileSync('sha256sum', {
-      input: 'generic-secret-for-retries',
-      env: hermeticEnv(),
-    })
-      .toString()
-      .split(' ')[0];
-    const res = await fetch(`${appUrl}/hook/${sum}`, {
+    const signature = `sha256=${createHmac('sha256', RETRY_SECRET).update(body).digest('hex')}`;
+    const res = await fetch(svc.addr + hookOf(RETRY_SECRET), {
       method: 'POST',
       headers: { 'x-signature': signature },
       body,
     });
     expect(res.status).toBe(202);
-    await forwarder.idle();
-    const stats = forwarder.stats();
-    expect(stats[flaky.url.split('?')[0] ?? '']).toEqual({
-      attempts: 2,
-      successes: 1,
-      failures: 0,
+    await waitFor('both forwards to be counted', async () => {
+      const text = await scrape();
+      return (
+        forwards(text, `${MOUNT}/retries#1`, 'succeeded') === 1 &&
+        forwards(text, `${MOUNT}/retries#2`, 'failed') === 1
+      );
     });
-    expect(stats[refusing.url.split('?')[0] ?? '']).toEqual({
-      attempts: 1,
-      successes: 0,
-      failures: 1,
-    });
+    expect(flaky.received).toHaveLength(2);
+    expect(refusing.received).toHaveLength(1);
     expect(
       flaky.received.every((r) => r.body.equals(body) && r.headers['x-signature'] === signature),
     ).toBe(true);
@@ -242,33 +202,60 @@ describe('webhook fan-out over real loopback HTTP', () => {
 
   it('rejected deliveries are not forwarded', async () => {
     const before = healthy.received.length;
-    const res = await fetch(appUrl + hookPath, {
+    const res = await fetch(svc.addr + hookOf(SECRET), {
       method: 'POST',
       headers: { 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` },
       body: '{}',
     });
     expect(res.status).toBe(403);
-    await forwarder.idle();
-    expect(healthy.received.length).toBe(before);
+    // A later accepted delivery is forwarded; the rejected one before it never was.
+    const next = githubDelivery('0f3a9c1e-0000-4000-8000-000000000001');
+    await fetch(svc.addr + hookOf(SECRET), { method: 'POST', ...next });
+    await waitFor('the next delivery to arrive', async () => healthy.received.length > before);
+    expect(healthy.received.length).toBe(before + 1);
+    expect(healthy.received.at(-1)?.headers['x-github-delivery']).toBe(
+      '0f3a9c1e-0000-4000-8000-000000000001',
+    );
   });
 
-  it('log scan: no secret, digest, signature header value or backend query in the captured logs', () => {
-    const text = logLines.join('');
-    expect(text).toContain('webhook rejected'); // the scan looked at real output
-    expect(text).toContain('webhook forwarding failed');
-    const digest = hookPath.slice('/hook/'.length);
-    for (const needle of [
-      SECRET,
-      'generic-secret-for-retries',
-      digest,
-      'not-in-logs',
-      '0'.repeat(64),
-    ]) {
-      expect(text).not.toContain(needle);
+  it('a delivery sent five times is forwarded once', async () => {
+    const before = healthy.received.length;
+    const { body, headers } = githubDelivery('5a5a5a5a-0000-4000-8000-000000000005');
+    const statuses: unknown[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(svc.addr + hookOf(SECRET), { method: 'POST', headers, body });
+      statuses.push(((await res.json()) as { status: string }).status);
     }
-    const sig = createHmac('sha256', SECRET)
-      .update(readFileSync(join(FIXTURES, 'webhooks', 'github-push.json')))
-      .digest('hex');
-    expect(text).not.toContain(sig);
+    expect(statuses).toEqual(['accepted', 'duplicate', 'duplicate', 'duplicate', 'duplicate']);
+    await waitFor('the forward to arrive', async () => healthy.received.length > before);
+    // Give the other four (had they been forwarded) the time a forward takes, then count.
+    const marker = githubDelivery('5a5a5a5a-0000-4000-8000-00000000000f');
+    await fetch(svc.addr + hookOf(SECRET), { method: 'POST', ...marker });
+    await waitFor('the marker to arrive', async () =>
+      healthy.received.some(
+        (r) => r.headers['x-github-delivery'] === marker.headers['x-github-delivery'],
+      ),
+    );
+    const ids = healthy.received.slice(before).map((r) => r.headers['x-github-delivery']);
+    expect(ids).toEqual([headers['x-github-delivery'], marker.headers['x-github-delivery']]);
+  });
+
+  it('no backend URL, hook path or token in /metrics or the logs', async () => {
+    const text = await scrape();
+    expect(text).toContain(`backend="${MOUNT}/github#1"`); // the scan looked at real series
+    const logs = svc.logs();
+    expect(logs).toContain('webhook forwarding failed');
+    for (const needle of [
+      BACKEND_TOKEN,
+      'not-in-logs',
+      '/hook/',
+      '127.0.0.1:' + new URL(healthy.url).port,
+      SECRET,
+      RETRY_SECRET,
+      hookOf(SECRET).slice('/hook/'.length),
+    ]) {
+      expect(text, `metrics: ${needle}`).not.toContain(needle);
+      expect(logs, `logs: ${needle}`).not.toContain(needle);
+    }
   });
 });

@@ -39,7 +39,7 @@ describe('durations: integer seconds or Go duration strings, returned as integer
 
 describe('field builders report the field and the rule', () => {
   const Thing = z.strictObject({
-    ttl: durationField({ default: 60, min: 60 }),
+    ttl: durationField({ default: 60, min: 60, max: 3600 }),
     count: intField({ default: 0, min: 0 }),
     list: commaListField({ default: [] }),
     opts: objectField({ default: {} }),

@@ -227,15 +227,20 @@ describe('the node-cron ticker', () => {
     const ticker = createCronTicker(everySeconds(1));
     let ticks = 0;
     try {
+      // Two callbacks: it keeps calling on its schedule, not once.
       await new Promise<void>((resolve) => {
         ticker.start(() => {
           ticks++;
-          resolve();
+          if (ticks === 2) resolve();
         });
       });
     } finally {
       ticker.stop();
     }
-    expect(ticks).toBeGreaterThanOrEqual(1);
+    const atStop = ticks;
+    expect(atStop).toBeGreaterThanOrEqual(2);
+    // Two and a half periods later, a stopped ticker has not called again.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(ticks).toBe(atStop);
   });
 });

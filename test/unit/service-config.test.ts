@@ -28,6 +28,7 @@ describe('service configuration', () => {
       replicaId: expect.stringMatching(/^[\w.-]+-\d+-[0-9a-f]{6}$/),
       leaseTtlSeconds: 15,
       gitSafeDirectories: [],
+      localRepoRoots: [],
     });
   });
 
@@ -63,6 +64,7 @@ describe('service configuration', () => {
         FLANT_GITOPS_FLUX_RECV_CONFIG: 'flux-recv.yaml',
         FLANT_GITOPS_TICK_SECONDS: '2',
         FLANT_GITOPS_GIT_SAFE_DIRECTORIES: '/srv/deploy.git',
+        FLANT_GITOPS_LOCAL_REPO_ROOTS: '/srv/repos, /srv/more',
       },
       CWD,
     );
@@ -81,6 +83,7 @@ describe('service configuration', () => {
       replicaId: expect.any(String),
       leaseTtlSeconds: 15,
       gitSafeDirectories: ['/srv/deploy.git'],
+      localRepoRoots: ['/srv/repos', '/srv/more'],
     });
   });
 

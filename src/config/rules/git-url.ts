@@ -96,15 +96,26 @@ export function isSshUrl(raw: string): boolean {
 }
 
 /**
- * The rule `git_repo_url` must meet, as a message (undefined: met). A password in the URL is
- * refused because a read would show it back: it belongs in configure/git_credential.
+ * The rule `git_repo_url` must meet, as a message (undefined: met). Credentials in the URL are
+ * refused because `read configure` would show them back: they belong in configure/git_credential.
+ * That is a password (`user:pass@`, also when the colon is percent-encoded), and for http(s) and
+ * git:// any user name at all — hosts take an access token as the user name
+ * (`https://ghp_…@github.com/…`), so there a user name is a credential. SSH keeps its user name
+ * (`git@host`): it names an account, and the key is the credential.
  */
 export function gitUrlRule(raw: string): string | undefined {
   const url = parseGitUrl(raw);
   if (!url) {
     return 'must be a git URL (https://, ssh://, git://, file://, user@host:path or an absolute path)';
   }
-  return url.hasPassword
-    ? 'must not carry a password (write it to configure/git_credential)'
-    : undefined;
+  if (url.hasPassword || url.username?.includes(':')) {
+    return 'must not carry a password (write it to configure/git_credential)';
+  }
+  if (
+    url.username !== undefined &&
+    (url.kind === 'http' || url.kind === 'https' || url.kind === 'git')
+  ) {
+    return 'must not carry a user name or token for http(s) or git:// (write them to configure/git_credential)';
+  }
+  return undefined;
 }
