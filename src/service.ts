@@ -18,6 +18,7 @@ import {
   loadOrCreateRootToken,
   type Authorizer,
 } from './http/auth.js';
+import { createGitSlots } from './git/index.js';
 import type { Logger } from './logging.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { collectAtScrape, createReadiness, instrumentReceiver } from './metrics-wiring.js';
@@ -95,6 +96,7 @@ export async function startService(
     dockerSocket: cfg.dockerSocket,
     gitSafeDirectories: cfg.gitSafeDirectories,
     gitConfigFile: join(cfg.dataDir, 'gitconfig'),
+    gitSlots: createGitSlots(cfg.gitConcurrency),
   });
   const { runner } = adapters;
 

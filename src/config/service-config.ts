@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
+import { DEFAULT_GIT_CONCURRENCY } from '../git/concurrency.js';
 import type { LogLevel } from '../logging.js';
 import { NAME_PATTERN, NAME_RULE } from './rules/names.js';
 import { isHttpUrl } from './rules/http-url.js';
@@ -116,6 +117,11 @@ export const ServiceConfig = z.strictObject({
     .int('must be a whole number of seconds')
     .min(3, 'must be at least 3')
     .max(600, 'must be at most 600'),
+  gitConcurrency: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(256, 'must be at most 256'),
   gitSafeDirectories: z.array(
     z
       .string()
@@ -146,6 +152,8 @@ export type ServiceConfig = Readonly<{
   leaseTtlSeconds: number;
   /** Local repositories owned by another user that git may read anyway (`*`: all). */
   gitSafeDirectories: readonly string[];
+  /** Git processes alive at once across all mounts (each git call waits for a slot). */
+  gitConcurrency: number;
 }>;
 
 /** Storage backend settings (the KV token and secret id are read from files or env, never argv). */
@@ -188,6 +196,7 @@ export const SERVE_FLAGS = {
   'replica-id': { type: 'string' },
   'lease-ttl-seconds': { type: 'string' },
   'git-safe-directory': { type: 'string', multiple: true },
+  'git-concurrency': { type: 'string' },
 } as const;
 
 /** Map of config fields to their flag and variable, so messages name what the user typed. */
@@ -206,6 +215,7 @@ const SOURCES: Readonly<Record<string, string>> = {
   replicaId: '--replica-id / FLANT_GITOPS_REPLICA_ID',
   leaseTtlSeconds: '--lease-ttl-seconds / FLANT_GITOPS_LEASE_TTL_SECONDS',
   gitSafeDirectories: '--git-safe-directory / FLANT_GITOPS_GIT_SAFE_DIRECTORIES',
+  gitConcurrency: '--git-concurrency / FLANT_GITOPS_GIT_CONCURRENCY',
 };
 
 function deepFreeze<T>(o: T): T {
@@ -319,6 +329,10 @@ export function loadServiceConfig(
         .replace(/[^\w.-]/g, '-')
         .slice(0, 80)}-${process.pid}-${randomBytes(3).toString('hex')}`,
     leaseTtlSeconds: flags['lease-ttl-seconds'] ?? env.FLANT_GITOPS_LEASE_TTL_SECONDS ?? '15',
+    gitConcurrency:
+      flags['git-concurrency'] ??
+      env.FLANT_GITOPS_GIT_CONCURRENCY ??
+      String(DEFAULT_GIT_CONCURRENCY),
     gitSafeDirectories:
       flags['git-safe-directory'] ??
       (env.FLANT_GITOPS_GIT_SAFE_DIRECTORIES ?? '')

@@ -28,6 +28,7 @@ describe('service configuration', () => {
       replicaId: expect.stringMatching(/^[\w.-]+-\d+-[0-9a-f]{6}$/),
       leaseTtlSeconds: 15,
       gitSafeDirectories: [],
+      gitConcurrency: 8,
     });
   });
 
@@ -48,6 +49,12 @@ describe('service configuration', () => {
     );
   });
 
+  it.each(['0', '257', '1.5', 'many'])('refuses --git-concurrency %s naming the flag', (v) => {
+    expect(() => loadServiceConfig(['--git-concurrency', v], {}, CWD)).toThrow(
+      /--git-concurrency \/ FLANT_GITOPS_GIT_CONCURRENCY: must be/,
+    );
+  });
+
   it('reads every setting from the environment', () => {
     const cfg = loadServiceConfig(
       [],
@@ -63,6 +70,7 @@ describe('service configuration', () => {
         FLANT_GITOPS_FLUX_RECV_CONFIG: 'flux-recv.yaml',
         FLANT_GITOPS_TICK_SECONDS: '2',
         FLANT_GITOPS_GIT_SAFE_DIRECTORIES: '/srv/deploy.git',
+        FLANT_GITOPS_GIT_CONCURRENCY: '32',
       },
       CWD,
     );
@@ -81,6 +89,7 @@ describe('service configuration', () => {
       replicaId: expect.any(String),
       leaseTtlSeconds: 15,
       gitSafeDirectories: ['/srv/deploy.git'],
+      gitConcurrency: 32,
     });
   });
 
