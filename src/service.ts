@@ -91,12 +91,13 @@ export async function startService(
   });
 
   const keyInspector = createOpenPgpKeyInspector();
+  const gitSlots = createGitSlots(cfg.gitConcurrency);
   const adapters = createSharedAdapters({
     logger,
     dockerSocket: cfg.dockerSocket,
     gitSafeDirectories: cfg.gitSafeDirectories,
     gitConfigFile: join(cfg.dataDir, 'gitconfig'),
-    gitSlots: createGitSlots(cfg.gitConcurrency),
+    gitSlots,
   });
   const { runner } = adapters;
 
@@ -131,6 +132,7 @@ export async function startService(
     targets: active,
     ticker: createCronTicker(everySeconds(cfg.tickSeconds)),
     logger,
+    onPeriodicStart: (_mount, ms) => metrics.pollLateness.observe(ms / 1000),
   });
   if (cfg.storage.kind === 'vault-kv') {
     coordinator = createReplicaCoordinator({
@@ -168,7 +170,12 @@ export async function startService(
     endpoints,
     metrics,
   );
-  collectAtScrape(metrics, { mounts: () => runtimes.keys(), scheduler, forwards: forwarder });
+  collectAtScrape(metrics, {
+    mounts: () => runtimes.keys(),
+    scheduler,
+    forwards: forwarder,
+    gitSlots,
+  });
 
   const app = buildApp({
     store,
