@@ -72,7 +72,11 @@ async function scrape(addr: string): Promise<Map<string, number>> {
       !line.startsWith('flant_gitops_poll_lateness_seconds') &&
       !line.startsWith('flant_gitops_git_processes') &&
       !line.startsWith('flant_gitops_polls_total') &&
-      !line.startsWith('flant_gitops_runs_total')
+      !line.startsWith('flant_gitops_runs_total') &&
+      !line.startsWith('flant_gitops_nodejs_heap_size_used_bytes') &&
+      !line.startsWith('flant_gitops_nodejs_external_memory_bytes') &&
+      !line.startsWith('flant_gitops_nodejs_eventloop_lag_p99_seconds') &&
+      !line.startsWith('flant_gitops_nodejs_eventloop_lag_max_seconds')
     )
       continue;
     const i = line.lastIndexOf(' ');
@@ -151,7 +155,9 @@ export async function benchThousandMounts(
       ...['--container-network', 'host', '--log-level', 'warn'],
       // Issue 19's operator-approved roots, once they exist: '--local-repo-root', reposRoot,
     ];
-    child = spawn(process.execPath, serviceArgs, {
+    // B12_NODE_FLAGS: extra node flags for profiling (e.g. --cpu-prof); empty for the record.
+    const nodeFlags = (process.env.B12_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+    child = spawn(process.execPath, [...nodeFlags, ...serviceArgs], {
       env: hermeticEnv({ FLANT_GITOPS_MOUNTS: names.join(',') }),
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -303,6 +309,10 @@ export async function benchThousandMounts(
         `In the window: ${polls} polls (${failedPolls} failed), ${deployed} runs succeeded, ` +
           `${pushes} signed pushes; ${p99.total} periodic polls in the lateness histogram.`,
         `API read latency median ${apiS.median.toFixed(2)} ms, max ${apiS.max.toFixed(1)} ms.`,
+        `At the end: V8 heap used ${((after.get('flant_gitops_nodejs_heap_size_used_bytes') ?? 0) / 2 ** 20).toFixed(1)} MiB, ` +
+          `external ${((after.get('flant_gitops_nodejs_external_memory_bytes') ?? 0) / 2 ** 20).toFixed(1)} MiB, ` +
+          `event-loop lag p99 ${((after.get('flant_gitops_nodejs_eventloop_lag_p99_seconds') ?? 0) * 1000).toFixed(1)} ms ` +
+          `(max ${((after.get('flant_gitops_nodejs_eventloop_lag_max_seconds') ?? 0) * 1000).toFixed(1)} ms).`,
       ],
       raw: {
         configureS,
