@@ -22,6 +22,7 @@ import { freePort, waitFor } from '../test/helpers/net.js';
 import { git, run } from './lib/proc.js';
 import { absolute, type BenchResult } from './lib/report.js';
 import { callApi } from './lib/service.js';
+import { shippedNodeFlags } from './lib/shipped-node.js';
 import { summarize } from './lib/stats.js';
 
 /** The service's --git-concurrency default (what the row checks against). */
@@ -157,7 +158,7 @@ export async function benchThousandMounts(
     ];
     // B12_NODE_FLAGS: extra node flags for profiling (e.g. --cpu-prof); empty for the record.
     const nodeFlags = (process.env.B12_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
-    child = spawn(process.execPath, [...nodeFlags, ...serviceArgs], {
+    child = spawn(process.execPath, [...shippedNodeFlags(), ...nodeFlags, ...serviceArgs], {
       env: hermeticEnv({ FLANT_GITOPS_MOUNTS: names.join(',') }),
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -262,7 +263,8 @@ export async function benchThousandMounts(
       id: '12',
       title: `A thousand mounts on one service (${mounts} mounts, ${minutes}-minute window)`,
       method:
-        `\`node dist/main.js serve\` (file store, default --git-concurrency ${GIT_CONCURRENCY}, ` +
+        `\`node ${shippedNodeFlags().join(' ')} dist/main.js serve\` (the image's NODE_OPTIONS; ` +
+        `file store, default --git-concurrency ${GIT_CONCURRENCY}, ` +
         `tick 5 s) as a child process with ${mounts} mounts, each configured through the API to ` +
         `follow its own local bare repository (file://) with git_poll_period=1m, one trusted PGP ` +
         `key, N = 1, command \`true\` in the test image. Configuring took ${configureS.toFixed(0)} s; ` +
