@@ -93,12 +93,21 @@ function sumOf(m: Map<string, number>, prefix: string, part = ''): number {
   return s;
 }
 
-/** A quantile from the lateness histogram's bucket deltas: the upper bound of its bucket. */
-function bucketQuantile(before: Map<string, number>, after: Map<string, number>, q: number) {
+/**
+ * A quantile from the lateness histogram's bucket deltas (the upper bound of its bucket), for
+ * polls whose previous poll had `previous` (ended before the due time, or overran it).
+ */
+function bucketQuantile(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  q: number,
+  previous: 'ended' | 'overran',
+) {
   const buckets: { le: number; count: number }[] = [];
   for (const [k, v] of after) {
-    const m = /^flant_gitops_poll_lateness_seconds_bucket\{le="([^"]+)"\}$/.exec(k);
-    if (!m?.[1]) continue;
+    const m =
+      /^flant_gitops_poll_lateness_seconds_bucket\{le="([^"]+)",previous_poll="(\w+)"\}$/.exec(k);
+    if (!m?.[1] || m[2] !== previous) continue;
     const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
     buckets.push({ le, count: v - (before.get(k) ?? 0) });
   }
@@ -247,8 +256,9 @@ export async function benchThousandMounts(
     const cpu = (k: 'selfTicks' | 'childTicks'): number => ((last[k] - first[k]) / hz / secs) * 100;
     const nodeCpu = cpu('selfTicks');
     const gitCpu = cpu('childTicks');
-    const p50 = bucketQuantile(before, after, 0.5);
-    const p99 = bucketQuantile(before, after, 0.99);
+    const p50 = bucketQuantile(before, after, 0.5, 'ended');
+    const p99 = bucketQuantile(before, after, 0.99, 'ended');
+    const overran = bucketQuantile(before, after, 0.99, 'overran');
     const rssS = summarize(rss);
     const apiS = summarize(apiMs);
     const gitMaxSampled = Math.max(...gitAlive);
@@ -257,6 +267,7 @@ export async function benchThousandMounts(
       sumOf(after, prefix, part) - sumOf(before, prefix, part);
     const polls = delta('flant_gitops_polls_total');
     const deployed = delta('flant_gitops_runs_total', 'outcome="succeeded"');
+    const runsOther = delta('flant_gitops_runs_total') - deployed;
     const failedPolls = delta('flant_gitops_polls_total', 'outcome="failed"');
     const duration = `${minutes} min window`;
     return {
@@ -277,7 +288,9 @@ export async function benchThousandMounts(
         `every 100 ms (${apiS.n} reads); poll lateness from the service's ` +
         `flant_gitops_poll_lateness_seconds histogram over the window (a quantile is reported as ` +
         `the upper bound of its bucket; lateness = when the mount's lane starts the poll − its due ` +
-        `time; waiting for a git slot happens inside the poll and is not lateness).`,
+        `time, for polls of mounts that were idle at their due time; polls that had to wait for ` +
+        `the mount's previous poll to end are counted in the notes; waiting for a git slot ` +
+        `happens inside the poll and is not lateness).`,
       rows: [
         absolute(
           `RSS (max over the ${duration})`,
@@ -309,7 +322,10 @@ export async function benchThousandMounts(
       ],
       notes: [
         `In the window: ${polls} polls (${failedPolls} failed), ${deployed} runs succeeded, ` +
-          `${pushes} signed pushes; ${p99.total} periodic polls in the lateness histogram.`,
+          `${pushes} signed pushes; ${runsOther} runs ended otherwise (failed, timeout, canceled). ` +
+          `${p99.total} periodic polls started while the mount was idle at its due time (the ` +
+          `lateness rows); ${overran.total} started late because the mount's previous poll was ` +
+          `still running at the due time (single-flight), p99 of those ≤ ${overran.seconds} s.`,
         `API read latency median ${apiS.median.toFixed(2)} ms, max ${apiS.max.toFixed(1)} ms.`,
         `At the end: V8 heap used ${((after.get('flant_gitops_nodejs_heap_size_used_bytes') ?? 0) / 2 ** 20).toFixed(1)} MiB, ` +
           `external ${((after.get('flant_gitops_nodejs_external_memory_bytes') ?? 0) / 2 ** 20).toFixed(1)} MiB, ` +

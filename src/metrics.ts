@@ -17,7 +17,7 @@ export interface Metrics {
   readonly webhookDeliveries: Counter<'source' | 'outcome'>;
   readonly forwards: Counter<'backend' | 'outcome'>;
   readonly queueDepth: Gauge<'mount'>;
-  readonly pollLateness: Histogram;
+  readonly pollLateness: Histogram<'previous_poll'>;
   readonly gitProcesses: Gauge;
   readonly gitProcessesMax: Gauge;
   readonly gitWaiting: Gauge;
@@ -95,8 +95,11 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
     // Service-wide, not per mount: a thousand mounts × buckets would cost more than it tells.
     pollLateness: new Histogram({
       name: 'flant_gitops_poll_lateness_seconds',
-      help: 'How late periodic polls start after their due time (all mounts).',
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      help:
+        'How late periodic polls start after their due time (all mounts); previous_poll=overran ' +
+        'when the previous poll of the mount was still running at the due time.',
+      labelNames: ['previous_poll'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
       registers,
     }),
     gitProcesses: new Gauge({

@@ -132,7 +132,8 @@ export async function startService(
     targets: active,
     ticker: createCronTicker(everySeconds(cfg.tickSeconds)),
     logger,
-    onPeriodicStart: (_mount, ms) => metrics.pollLateness.observe(ms / 1000),
+    onPeriodicStart: (_mount, ms, overran) =>
+      metrics.pollLateness.observe({ previous_poll: overran ? 'overran' : 'ended' }, ms / 1000),
   });
   if (cfg.storage.kind === 'vault-kv') {
     coordinator = createReplicaCoordinator({

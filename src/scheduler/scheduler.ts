@@ -38,8 +38,12 @@ export interface SchedulerOptions {
   readonly firstPollSpacingMs?: number;
   /** The one wake-up timer (default: an unref'd setTimeout); armed only after `start()`. */
   readonly timer?: WakeTimer;
-  /** Called when a periodic poll starts, with how late it is (ms past its due time, ≥ 0). */
-  readonly onPeriodicStart?: (mount: string, latenessMs: number) => void;
+  /**
+   * Called when a periodic poll starts, with how late it is (ms past its due time, ≥ 0) and
+   * whether the lane's previous poll was still running at the due time (single-flight: such a
+   * poll can only start once that one ended).
+   */
+  readonly onPeriodicStart?: (mount: string, latenessMs: number, overran: boolean) => void;
 }
 
 /** A single-shot timer (injectable so tests control time). */
@@ -83,6 +87,8 @@ interface Lane {
   periodSeconds: number | undefined;
   /** A first poll spread away from the crowd: not due before this (ms since epoch). */
   notBefore: number | undefined;
+  /** When the lane's last poll ended (ms since epoch). */
+  idleSince: number | undefined;
 }
 
 /** Create a scheduler; call `start()` to begin ticking. */
@@ -109,6 +115,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
         factor: 1,
         periodSeconds: undefined,
         notBefore: undefined,
+        idleSince: undefined,
       };
       lanes.set(mount, l);
     }
@@ -132,7 +139,10 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   const run = (mount: string, l: Lane, reason: string): void => {
     if (reason === 'periodic' && opts.onPeriodicStart) {
       const due = dueMs(l);
-      if (due !== undefined) opts.onPeriodicStart(mount, Math.max(0, now().getTime() - due));
+      if (due !== undefined) {
+        const overran = l.idleSince !== undefined && l.idleSince > due;
+        opts.onPeriodicStart(mount, Math.max(0, now().getTime() - due), overran);
+      }
     }
     l.running = (async () => {
       let next: string | undefined = reason;
@@ -155,6 +165,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     })().finally(() => {
       l.running = undefined;
       l.followUp = undefined;
+      l.idleSince = now().getTime();
       arm();
     });
   };
