@@ -2,7 +2,8 @@
  * `make bench`: runs the benchmarks in order (most against a baseline measured in the same run; 8, image size and build time, is information only),
  * and writes BENCHMARKS.md and bench-results/latest.json. Repetition counts are chosen so the whole
  * run stays under ~10 minutes on a 2-core machine (benchmark 6 alone needs ~2.5 minutes of wall
- * time to cover a full 60 s poll period after settling).
+ * time to cover a full 60 s poll period after settling), plus benchmark 12 (1,000 mounts: a few
+ * minutes to configure them and let each poll once, then a 2-minute measured window).
  *
  *   npx tsx bench/run.ts [--only 1,3] [--quick] [--merge]
  *
