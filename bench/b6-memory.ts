@@ -17,6 +17,7 @@ import { freePort, waitFor } from '../test/helpers/net.js';
 import { run } from './lib/proc.js';
 import { absolute, type BenchResult } from './lib/report.js';
 import { callApi } from './lib/service.js';
+import { shippedNodeFlags } from './lib/shipped-node.js';
 import { summarize } from './lib/stats.js';
 
 interface Sample {
@@ -59,6 +60,7 @@ async function startServe(
   const child = spawn(
     process.execPath,
     [
+      ...shippedNodeFlags(),
       join(ROOT, 'dist', 'main.js'),
       'serve',
       '--listen',
@@ -168,7 +170,8 @@ export async function benchMemory(
       id: '6',
       title: 'Idle service: resident memory and CPU, 1 and 100 mounts',
       method:
-        `\`node dist/main.js serve\` as a child process, each mount configured through the API ` +
+        `\`node ${shippedNodeFlags().join(' ')} dist/main.js serve\` (the image's NODE_OPTIONS) ` +
+        `as a child process, each mount configured through the API ` +
         `(git_poll_period=60s, a one-commit local repository, N = 0, commands \`true\`, the tip ` +
         `given as initial_last_successful_commit so polls are up to date and nothing runs). After ` +
         `${settleS} s of settling, /proc/<pid>/status VmRSS and /proc/<pid>/stat CPU are sampled ` +

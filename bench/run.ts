@@ -2,7 +2,8 @@
  * `make bench`: runs the benchmarks in order (most against a baseline measured in the same run; 8, image size and build time, is information only),
  * and writes BENCHMARKS.md and bench-results/latest.json. Repetition counts are chosen so the whole
  * run stays under ~10 minutes on a 2-core machine (benchmark 6 alone needs ~2.5 minutes of wall
- * time to cover a full 60 s poll period after settling).
+ * time to cover a full 60 s poll period after settling), plus benchmark 12 (1,000 mounts: a few
+ * minutes to configure them and let each poll once, then a 2-minute measured window).
  *
  *   npx tsx bench/run.ts [--only 1,3] [--quick] [--merge]
  *
@@ -26,6 +27,7 @@ import { benchApprovalLatency } from './b7-approval-latency.js';
 import { benchImage } from './b8-image.js';
 import { benchPlugin } from './b9-plugin.js';
 import { benchSshSignatures } from './b10-ssh-signatures.js';
+import { benchThousandMounts } from './b12-thousand-mounts.js';
 import { describeMachine } from './lib/machine.js';
 import { mergeReports, writeReports, type BenchResult } from './lib/report.js';
 import { generateRepo, type GeneratedRepo } from './lib/repo.js';
@@ -36,7 +38,7 @@ interface Args {
   readonly merge: boolean;
 }
 
-const ALL = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'];
+const ALL = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '12'];
 
 function parseArgs(argv: readonly string[]): Args {
   const i = argv.indexOf('--only');
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
   await step('8', () => benchImage());
   await step('9', () => benchPlugin(image, q ? 50 : 500, q ? 3 : 10));
   await step('10', () => benchSshSignatures(q ? 30 : 300, q ? 5 : 40));
+  await step('12', () => benchThousandMounts(image, q ? 100 : 1000, q ? 1 : 2));
 
   const complete = args.only.size === ALL.length && !q;
   if (complete) {

@@ -23,7 +23,7 @@ export const USAGE = `Usage:
                      [--mount NAME]... [--auth-vault-addr URL] [--log-level LEVEL]
                      [--container-network MODE] [--docker-socket PATH]
                      [--flux-recv-config FILE] [--tick-seconds N]
-                     [--git-safe-directory PATH]...
+                     [--git-safe-directory PATH]... [--git-concurrency N]
   flant-gitops hook-url --secret-file FILE
   flant-gitops copy-store --to vault-kv|files [--data-dir DIR] [--kv-… options]
   flant-gitops signatures add|push|show …   (flant-gitops signatures --help)
@@ -43,6 +43,8 @@ Options (each also from the environment; flags win):
   --tick-seconds N         FLANT_GITOPS_TICK_SECONDS     scheduler tick, 1..60, default 5
   --git-safe-directory PATH (repeat)  FLANT_GITOPS_GIT_SAFE_DIRECTORIES (a,b)
                            a local repository owned by another user that git may read (* = all)
+  --git-concurrency N      FLANT_GITOPS_GIT_CONCURRENCY  git processes alive at once, all mounts
+                                                         together, 1..256, default 8
 `;
 
 /** Start the service; resolves once it listens, returns a function that stops it. */

@@ -270,6 +270,12 @@ export interface ScrapeSources {
   readonly mounts: () => Iterable<string>;
   readonly scheduler: { isBusy(mount: string): boolean };
   readonly forwards: ForwardStats;
+  /** The bound on git processes (gauges of its use), when the service has one. */
+  readonly gitSlots?: {
+    readonly active: number;
+    readonly maxActive: number;
+    readonly waiting: number;
+  };
 }
 
 /**
@@ -277,6 +283,12 @@ export interface ScrapeSources {
  * forwards by backend label and outcome (the forwarder's cumulative counts, added as deltas).
  */
 export function collectAtScrape(metrics: Metrics, sources: ScrapeSources): void {
+  const slots = sources.gitSlots;
+  if (slots) {
+    onScrape(metrics.gitProcesses, () => metrics.gitProcesses.set(slots.active));
+    onScrape(metrics.gitProcessesMax, () => metrics.gitProcessesMax.set(slots.maxActive));
+    onScrape(metrics.gitWaiting, () => metrics.gitWaiting.set(slots.waiting));
+  }
   onScrape(metrics.queueDepth, () => {
     for (const mount of sources.mounts()) {
       metrics.queueDepth.set({ mount }, sources.scheduler.isBusy(mount) ? 1 : 0);

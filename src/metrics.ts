@@ -17,6 +17,10 @@ export interface Metrics {
   readonly webhookDeliveries: Counter<'source' | 'outcome'>;
   readonly forwards: Counter<'backend' | 'outcome'>;
   readonly queueDepth: Gauge<'mount'>;
+  readonly pollLateness: Histogram<'previous_poll'>;
+  readonly gitProcesses: Gauge;
+  readonly gitProcessesMax: Gauge;
+  readonly gitWaiting: Gauge;
 }
 
 /** Create a fresh registry with all series (and Node's default process metrics when asked). */
@@ -86,6 +90,31 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
       name: 'flant_gitops_queue_depth',
       help: 'Polls waiting or running per mount (0, 1 or 2: one running, one follow-up).',
       labelNames: ['mount'],
+      registers,
+    }),
+    // Service-wide, not per mount: a thousand mounts × buckets would cost more than it tells.
+    pollLateness: new Histogram({
+      name: 'flant_gitops_poll_lateness_seconds',
+      help:
+        'How late periodic polls start after their due time (all mounts); previous_poll=overran ' +
+        'when the previous poll of the mount was still running at the due time.',
+      labelNames: ['previous_poll'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers,
+    }),
+    gitProcesses: new Gauge({
+      name: 'flant_gitops_git_processes',
+      help: 'git processes alive now (all mounts; bounded by --git-concurrency).',
+      registers,
+    }),
+    gitProcessesMax: new Gauge({
+      name: 'flant_gitops_git_processes_max',
+      help: 'Most git processes alive at once since start.',
+      registers,
+    }),
+    gitWaiting: new Gauge({
+      name: 'flant_gitops_git_calls_waiting',
+      help: 'git calls waiting for a free slot now.',
       registers,
     }),
   };

@@ -6,7 +6,7 @@
  */
 import type { LocalRepoPolicy } from './config/local-repos.js';
 import type { SettingsEvents } from './config/settings-events.js';
-import { SimpleGitMirrorFactory } from './git/index.js';
+import { SimpleGitMirrorFactory, type GitSlots } from './git/index.js';
 import type { GitMirrorFactory } from './git/types.js';
 import type { Logger } from './logging.js';
 import type { Metrics } from './metrics.js';
@@ -42,10 +42,13 @@ export function createSharedAdapters(opts: {
   readonly gitSafeDirectories?: readonly string[];
   /** The process's own git config file, where those safe directories are written. */
   readonly gitConfigFile?: string;
+  /** The one bound on git processes alive at once for every mount (default 8). */
+  readonly gitSlots?: GitSlots;
 }): SharedAdapters {
   return {
     verifier: createOpenPgpVerifier(),
     mirrors: new SimpleGitMirrorFactory({
+      ...(opts.gitSlots === undefined ? {} : { slots: opts.gitSlots }),
       ...(opts.gitSafeDirectories === undefined
         ? {}
         : { safeDirectories: opts.gitSafeDirectories }),

@@ -19,6 +19,7 @@ import {
   loadOrCreateRootToken,
   type Authorizer,
 } from './http/auth.js';
+import { createGitSlots } from './git/index.js';
 import type { Logger } from './logging.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { collectAtScrape, createReadiness, instrumentReceiver } from './metrics-wiring.js';
@@ -91,11 +92,13 @@ export async function startService(
   });
 
   const keyInspector = createOpenPgpKeyInspector();
+  const gitSlots = createGitSlots(cfg.gitConcurrency);
   const adapters = createSharedAdapters({
     logger,
     dockerSocket: cfg.dockerSocket,
     gitSafeDirectories: cfg.gitSafeDirectories,
     gitConfigFile: join(cfg.dataDir, 'gitconfig'),
+    gitSlots,
   });
   const { runner } = adapters;
 
@@ -132,6 +135,8 @@ export async function startService(
     targets: active,
     ticker: createCronTicker(everySeconds(cfg.tickSeconds)),
     logger,
+    onPeriodicStart: (_mount, ms, overran) =>
+      metrics.pollLateness.observe({ previous_poll: overran ? 'overran' : 'ended' }, ms / 1000),
   });
   if (cfg.storage.kind === 'vault-kv') {
     coordinator = createReplicaCoordinator({
@@ -169,7 +174,12 @@ export async function startService(
     endpoints,
     metrics,
   );
-  collectAtScrape(metrics, { mounts: () => runtimes.keys(), scheduler, forwards: forwarder });
+  collectAtScrape(metrics, {
+    mounts: () => runtimes.keys(),
+    scheduler,
+    forwards: forwarder,
+    gitSlots,
+  });
 
   const app = buildApp({
     store,

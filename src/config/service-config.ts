@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
+import { DEFAULT_GIT_CONCURRENCY } from '../git/concurrency.js';
 import type { LogLevel } from '../logging.js';
 import { isWithin, LOCAL_REPO_ROOT_FLAG, splitRoots } from './local-repos.js';
 import { NAME_MAX_CHARS } from './limits.js';
@@ -119,6 +120,11 @@ export const ServiceConfig = z
       .int('must be a whole number of seconds')
       .min(3, 'must be at least 3')
       .max(600, 'must be at most 600'),
+    gitConcurrency: z.coerce
+      .number({ error: 'must be a whole number' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(256, 'must be at most 256'),
     gitSafeDirectories: z.array(
       z
         .string()
@@ -165,6 +171,8 @@ export type ServiceConfig = Readonly<{
   gitSafeDirectories: readonly string[];
   /** The only directories local repositories (a path or file:// URL) may be read from. */
   localRepoRoots: readonly string[];
+  /** Git processes alive at once across all mounts (each git call waits for a slot). */
+  gitConcurrency: number;
 }>;
 
 /** Storage backend settings (the KV token and secret id are read from files or env, never argv). */
@@ -208,6 +216,7 @@ export const SERVE_FLAGS = {
   'lease-ttl-seconds': { type: 'string' },
   'git-safe-directory': { type: 'string', multiple: true },
   'local-repo-root': { type: 'string', multiple: true },
+  'git-concurrency': { type: 'string' },
 } as const;
 
 /** Map of config fields to their flag and variable, so messages name what the user typed. */
@@ -227,6 +236,7 @@ const SOURCES: Readonly<Record<string, string>> = {
   leaseTtlSeconds: '--lease-ttl-seconds / FLANT_GITOPS_LEASE_TTL_SECONDS',
   gitSafeDirectories: '--git-safe-directory / FLANT_GITOPS_GIT_SAFE_DIRECTORIES',
   localRepoRoots: LOCAL_REPO_ROOT_FLAG,
+  gitConcurrency: '--git-concurrency / FLANT_GITOPS_GIT_CONCURRENCY',
 };
 
 function deepFreeze<T>(o: T): T {
@@ -340,6 +350,10 @@ export function loadServiceConfig(
         .replace(/[^\w.-]/g, '-')
         .slice(0, 80)}-${process.pid}-${randomBytes(3).toString('hex')}`,
     leaseTtlSeconds: flags['lease-ttl-seconds'] ?? env.FLANT_GITOPS_LEASE_TTL_SECONDS ?? '15',
+    gitConcurrency:
+      flags['git-concurrency'] ??
+      env.FLANT_GITOPS_GIT_CONCURRENCY ??
+      String(DEFAULT_GIT_CONCURRENCY),
     gitSafeDirectories:
       flags['git-safe-directory'] ??
       (env.FLANT_GITOPS_GIT_SAFE_DIRECTORIES ?? '')

@@ -4,6 +4,7 @@
  * live in src/config/rules/ so that the API need not import this adapter.
  */
 export { SimpleGitMirrorFactory, DEFAULT_GIT_TIMEOUT_MS, type GitMirrorOptions } from './mirror.js';
+export { createGitSlots, DEFAULT_GIT_CONCURRENCY, type GitSlots } from './concurrency.js';
 export { redactUrlCredentials } from './redact.js';
 export { sameRefs } from './refs.js';
 export type * from './types.js';

@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError, invalidField } from '../errors.js';
+import { createGitSlots, type GitSlots } from './concurrency.js';
 import { baseGitEnv, remoteGitEnv, writeServiceGitConfig } from './env.js';
 import { GitExitError, runGit, type GitCall } from './run.js';
 import {
@@ -44,6 +45,8 @@ export interface GitMirrorOptions {
   readonly safeDirectories?: readonly string[];
   /** The service's own git config file (written here; default: none, i.e. /dev/null). */
   readonly configFile?: string;
+  /** The bound on git processes alive at once, shared by every mirror (default: a new one). */
+  readonly slots?: GitSlots;
 }
 
 /** Default per-call timeout. */
@@ -63,9 +66,12 @@ export class SimpleGitMirrorFactory implements GitMirrorFactory {
   private readonly fetchesSinceMaintenance = new Map<string, number>();
   /** The service's git config, written once before the first git call (undefined: none). */
   private readonly globalConfig: () => Promise<string | undefined>;
+  /** Every git process of every mirror from this factory holds one of these slots. */
+  readonly slots: GitSlots;
 
   constructor(opts: GitMirrorOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS;
+    this.slots = opts.slots ?? createGitSlots();
     this.tmpDir = opts.tmpDir;
     const safe = opts.safeDirectories ?? [];
     const file = opts.configFile;
@@ -94,7 +100,7 @@ export class SimpleGitMirrorFactory implements GitMirrorFactory {
       throw invalidField('git_repo_url', 'a username and password need an http(s):// URL');
     }
     const globalConfig = await this.globalConfig();
-    await ensureBareRepo(mirrorDir, this.timeoutMs, globalConfig);
+    await ensureBareRepo(mirrorDir, this.timeoutMs, globalConfig, this.slots);
     const afterFetch = (): boolean => {
       const n = (this.fetchesSinceMaintenance.get(mirrorDir) ?? 0) + 1;
       this.fetchesSinceMaintenance.set(mirrorDir, n % FETCHES_PER_MAINTENANCE);
@@ -107,6 +113,7 @@ export class SimpleGitMirrorFactory implements GitMirrorFactory {
       this.tmpDir,
       afterFetch,
       globalConfig,
+      this.slots,
     );
   }
 }
@@ -115,11 +122,12 @@ async function ensureBareRepo(
   dir: string,
   timeoutMs: number,
   globalConfig: string | undefined,
+  slots: GitSlots,
 ): Promise<void> {
   await mkdir(dir, { recursive: true });
   const entries = await readdir(dir);
   if (entries.length === 0) {
-    await runGit(dir, { op: 'init', env: baseGitEnv(globalConfig), timeoutMs }, (g) =>
+    await runGit(dir, { op: 'init', env: baseGitEnv(globalConfig), timeoutMs, slots }, (g) =>
       g.raw(['init', '--quiet', '--bare', '.']),
     );
     return;
@@ -163,6 +171,7 @@ class SimpleGitMirror implements GitMirror {
     private readonly afterFetch: () => boolean,
     /** The service's git config file (safe.directory entries), if any. */
     private readonly globalConfig: string | undefined,
+    private readonly slots: GitSlots,
   ) {
     this.names = trackedRefNames(spec.branch);
   }
@@ -172,7 +181,13 @@ class SimpleGitMirror implements GitMirror {
   }
 
   private local(op: string, extra: Partial<GitCall> = {}): GitCall {
-    return { op, env: baseGitEnv(this.globalConfig), timeoutMs: this.timeoutMs, ...extra };
+    return {
+      op,
+      env: baseGitEnv(this.globalConfig),
+      timeoutMs: this.timeoutMs,
+      slots: this.slots,
+      ...extra,
+    };
   }
 
   /** Run a call against the remote with its credentials, removing key material afterwards. */
@@ -189,6 +204,7 @@ class SimpleGitMirror implements GitMirror {
         timeoutMs: this.timeoutMs,
         url: this.spec.url,
         secrets: call.secrets,
+        slots: this.slots,
       };
       return await runGit(this.dir, spec, (g) => g.raw(args));
     } finally {

@@ -5,6 +5,7 @@
  */
 import { GitError, GitPluginError, simpleGit, type SimpleGit } from 'simple-git';
 import { AppError } from '../errors.js';
+import type { GitSlots } from './concurrency.js';
 import { GIT_ENV_KEYS } from './env.js';
 import { classifyGitFailure } from './errors.js';
 
@@ -34,6 +35,11 @@ export interface GitCall {
   readonly secrets?: readonly string[];
   /** Exit codes that are answers, not failures (returned as GitExitError to the caller). */
   readonly answerExitCodes?: readonly number[];
+  /**
+   * The process's bound on git processes: the call waits for a slot before git is spawned (the
+   * timeout starts once it has one). Absent only in tests of this adapter.
+   */
+  readonly slots?: GitSlots;
 }
 
 function keepExitCode(
@@ -61,8 +67,16 @@ function markStreamEnd(_command: string, stdout: NodeJS.ReadableStream): void {
   stdout.once('end', () => stdout.emit('data', NO_BYTES));
 }
 
-/** Runs git in `dir` (the bare mirror) with the guards of one call. */
-export async function runGit<T>(
+/** Runs git in `dir` (the bare mirror) with the guards of one call, holding one git slot. */
+export function runGit<T>(
+  dir: string,
+  call: GitCall,
+  task: (git: SimpleGit) => Promise<T>,
+): Promise<T> {
+  return call.slots ? call.slots.run(() => runGitNow(dir, call, task)) : runGitNow(dir, call, task);
+}
+
+async function runGitNow<T>(
   dir: string,
   call: GitCall,
   task: (git: SimpleGit) => Promise<T>,

@@ -136,6 +136,9 @@ class LazyMirror implements GitMirror {
   }
 }
 
+/** How long a mount's configured poll period is answered from memory at most. */
+const PERIOD_CACHE_MS = 30_000;
+
 /** Build the runtime of one mount. */
 export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
   const { mount } = opts;
@@ -204,8 +207,21 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     return { task: running, timeoutSeconds };
   };
 
+  // The scheduler asks for the period at every tick (every mount, every few seconds): a configured
+  // period is answered from memory, refreshed by each poll (which reads the configuration
+  // anyway), dropped when a configuration write is announced, and re-read at least every
+  // PERIOD_CACHE_MS (writes by another replica are not announced here).
+  let period: { readonly seconds: number; readonly at: number } | undefined;
+  opts.settingsEvents?.subscribe((c) => {
+    if (c.mount === mount && c.setting === 'configuration') period = undefined;
+  });
+  const remember = (config: Configuration | undefined): void => {
+    period = config === undefined ? undefined : { seconds: config.git_poll_period, at: Date.now() };
+  };
+
   const poll = async (trigger: string): Promise<PollResult> => {
     const config = await settings.configuration.get();
+    remember(config);
     if (!config) return 'skipped';
     const run = await runPipeline(deps(new LazyMirror(() => openMirror(config))), {
       config,
@@ -238,7 +254,10 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     cancelTask: (uuid) => tasks.cancel(uuid),
     abort: (reason) => tasks.abortRunning(reason),
     async pollPeriodSeconds() {
-      return (await settings.configuration.get())?.git_poll_period;
+      if (period !== undefined && Date.now() - period.at < PERIOD_CACHE_MS) return period.seconds;
+      const config = await settings.configuration.get();
+      remember(config);
+      return config?.git_poll_period;
     },
     async lastPollAt() {
       const at = (await readPollState(store))?.last_poll_at;

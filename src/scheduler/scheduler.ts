@@ -3,7 +3,12 @@
  * `requestPoll` (the `poll` path and webhooks). A lane runs one poll at a time; requests that
  * arrive meanwhile collapse into at most one follow-up poll. A tick starts a poll when
  * `git_poll_period` (±10 % jitter, rolled once per poll) has passed since the lane's last poll.
- * Clock and randomness are injected; all state lives in the scheduler instance.
+ *
+ * Scale: the tick (every few seconds) re-reads each mount's period; between ticks ONE wake-up
+ * timer, armed for the earliest due lane, starts polls on time (no timer per mount). Lanes that
+ * are due together when first seen (never polled, or overdue after a restart) are spread over
+ * `min(period, n × firstPollSpacingMs)` instead of all starting in the same instant.
+ * Clock, randomness and the wake-up timer are injected; all state lives in the scheduler instance.
  */
 import type { Logger } from '../logging.js';
 import type { Ticker } from './cron-ticker.js';
@@ -29,7 +34,31 @@ export interface SchedulerOptions {
   readonly random?: () => number;
   /** Relative jitter of the period, default 0.1 (±10 %). */
   readonly jitter?: number;
+  /** Average gap between first polls of lanes seen due together (default 50 ms: ~20/s). */
+  readonly firstPollSpacingMs?: number;
+  /** The one wake-up timer (default: an unref'd setTimeout); armed only after `start()`. */
+  readonly timer?: WakeTimer;
+  /**
+   * Called when a periodic poll starts, with how late it is (ms past its due time, ≥ 0) and
+   * whether the lane's previous poll was still running at the due time (single-flight: such a
+   * poll can only start once that one ended).
+   */
+  readonly onPeriodicStart?: (mount: string, latenessMs: number, overran: boolean) => void;
 }
+
+/** A single-shot timer (injectable so tests control time). */
+export interface WakeTimer {
+  set(callback: () => void, delayMs: number): unknown;
+  clear(handle: unknown): void;
+}
+
+const realTimer: WakeTimer = {
+  set: (callback, delayMs) => setTimeout(callback, delayMs).unref(),
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** setTimeout's largest delay is 2^31-1 ms; the tick re-arms long before that anyway. */
+const MAX_WAKE_DELAY_MS = 3_600_000;
 
 /** The scheduler of all mounts. */
 export interface Scheduler {
@@ -56,6 +85,10 @@ interface Lane {
   /** 1 ± jitter, rolled when a poll starts. */
   factor: number;
   periodSeconds: number | undefined;
+  /** A first poll spread away from the crowd: not due before this (ms since epoch). */
+  notBefore: number | undefined;
+  /** When the lane's last poll ended (ms since epoch). */
+  idleSince: number | undefined;
 }
 
 /** Create a scheduler; call `start()` to begin ticking. */
@@ -63,9 +96,13 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   const now = opts.now ?? (() => new Date());
   const random = opts.random ?? Math.random;
   const jitter = opts.jitter ?? 0.1;
+  const spacingMs = opts.firstPollSpacingMs ?? 50;
+  const timer = opts.timer ?? realTimer;
   const lanes = new Map<string, Lane>();
   let ticking: Promise<void> | undefined;
   let stopped = false;
+  let started = false;
+  let wake: { handle: unknown; at: number } | undefined;
 
   const lane = (mount: string): Lane => {
     let l = lanes.get(mount);
@@ -77,23 +114,41 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
         seeded: false,
         factor: 1,
         periodSeconds: undefined,
+        notBefore: undefined,
+        idleSince: undefined,
       };
       lanes.set(mount, l);
     }
     return l;
   };
 
-  const dueAt = (l: Lane): Date | undefined => {
+  /** When the lane's next periodic poll is due (ms), undefined when not configured. */
+  const dueMs = (l: Lane): number | undefined => {
     if (l.periodSeconds === undefined) return undefined;
-    if (l.lastPollAt === undefined) return now();
-    return new Date(l.lastPollAt.getTime() + l.periodSeconds * 1000 * l.factor);
+    const periodic =
+      l.lastPollAt === undefined
+        ? now().getTime()
+        : l.lastPollAt.getTime() + l.periodSeconds * 1000 * l.factor;
+    return l.notBefore === undefined ? periodic : Math.max(periodic, l.notBefore);
+  };
+  const dueAt = (l: Lane): Date | undefined => {
+    const ms = dueMs(l);
+    return ms === undefined ? undefined : new Date(ms);
   };
 
   const run = (mount: string, l: Lane, reason: string): void => {
+    if (reason === 'periodic' && opts.onPeriodicStart) {
+      const due = dueMs(l);
+      if (due !== undefined) {
+        const overran = l.idleSince !== undefined && l.idleSince > due;
+        opts.onPeriodicStart(mount, Math.max(0, now().getTime() - due), overran);
+      }
+    }
     l.running = (async () => {
       let next: string | undefined = reason;
       while (next !== undefined && !stopped) {
         l.followUp = undefined;
+        l.notBefore = undefined;
         l.lastPollAt = now();
         l.factor = 1 + (random() * 2 - 1) * jitter;
         const target = opts.targets().get(mount);
@@ -110,7 +165,43 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     })().finally(() => {
       l.running = undefined;
       l.followUp = undefined;
+      l.idleSince = now().getTime();
+      arm();
     });
+  };
+
+  /** Start the periodic polls of idle lanes that are due (periods as of the last tick). */
+  const runDue = (): void => {
+    wake = undefined;
+    if (stopped) return;
+    const t = now().getTime();
+    const targets = opts.targets();
+    for (const [mount, l] of lanes) {
+      if (l.running || !l.seeded || !l.periodSeconds || !targets.has(mount)) continue;
+      const due = dueMs(l);
+      if (due !== undefined && t >= due) run(mount, l, 'periodic');
+    }
+    arm();
+  };
+
+  /**
+   * (Re)arm the one wake-up timer for the earliest due idle lane. Lanes with period 0 are left
+   * to the tick ("poll at every tick"), unseeded ones to the tick that first reads them.
+   */
+  const arm = (): void => {
+    if (!started || stopped) return;
+    let earliest = Infinity;
+    for (const l of lanes.values()) {
+      if (l.running || !l.seeded || !l.periodSeconds) continue;
+      const due = dueMs(l);
+      if (due !== undefined && due < earliest) earliest = due;
+    }
+    if (wake && wake.at <= earliest) return;
+    if (wake) timer.clear(wake.handle);
+    wake = undefined;
+    if (earliest === Infinity) return;
+    const delay = Math.min(Math.max(0, earliest - now().getTime()), MAX_WAKE_DELAY_MS);
+    wake = { handle: timer.set(runDue, delay), at: earliest };
   };
 
   const requestPoll = (mount: string, reason: string): void => {
@@ -127,7 +218,18 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     run(mount, l, reason);
   };
 
+  /** Spread the first polls of lanes that were all due when first seen (see the file doc). */
+  const spreadFirstPolls = (crowd: readonly (readonly [string, Lane])[]): void => {
+    if (crowd.length < 2) return;
+    const t = now().getTime();
+    for (const [, l] of crowd) {
+      const windowMs = Math.min((l.periodSeconds ?? 0) * 1000, crowd.length * spacingMs);
+      if (windowMs > 0) l.notBefore = t + Math.floor(random() * windowMs);
+    }
+  };
+
   const tickOnce = async (): Promise<void> => {
+    const crowd: (readonly [string, Lane])[] = [];
     for (const [mount, target] of opts.targets()) {
       const l = lane(mount);
       if (l.running) continue;
@@ -139,15 +241,28 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
           l.seeded = true;
           l.lastPollAt ??= await target.lastPollAt();
           l.factor = 1 + (random() * 2 - 1) * jitter;
+          const due = dueMs(l);
+          if (period > 0 && due !== undefined && now().getTime() >= due) {
+            crowd.push([mount, l]);
+            continue;
+          }
         }
       } catch (e) {
         opts.logger.warn({ mount, err: String(e) }, 'tick could not read the mount');
         continue;
       }
-      const due = dueAt(l);
-      if (!l.running && due !== undefined && now().getTime() >= due.getTime())
-        run(mount, l, 'periodic');
+      const due = dueMs(l);
+      if (!l.running && due !== undefined && now().getTime() >= due) run(mount, l, 'periodic');
     }
+    spreadFirstPolls(crowd);
+    // A lone newcomer (or a spread one whose slot is now) starts at once.
+    const targets = opts.targets();
+    for (const [mount, l] of crowd) {
+      if (l.running || !targets.has(mount)) continue;
+      const due = dueMs(l);
+      if (due !== undefined && now().getTime() >= due) run(mount, l, 'periodic');
+    }
+    arm();
   };
 
   const tick = (): Promise<void> => {
@@ -172,10 +287,15 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   return {
     start() {
       stopped = false;
+      started = true;
       opts.ticker.start(() => void tick());
+      arm();
     },
     async stop() {
       stopped = true;
+      started = false;
+      if (wake) timer.clear(wake.handle);
+      wake = undefined;
       opts.ticker.stop();
       for (const l of lanes.values()) l.followUp = undefined;
       await whenIdle();

@@ -244,3 +244,117 @@ describe('the node-cron ticker', () => {
     expect(ticks).toBe(atStop);
   });
 });
+
+/** A wake-up timer the test fires by hand; records how many are pending. */
+function manualTimer() {
+  const pending = new Map<number, { callback: () => void; delayMs: number }>();
+  let next = 0;
+  return {
+    pending,
+    set(callback: () => void, delayMs: number) {
+      pending.set(++next, { callback, delayMs });
+      return next;
+    },
+    clear(handle: unknown) {
+      pending.delete(handle as number);
+    },
+    fire() {
+      const all = [...pending.values()];
+      pending.clear();
+      for (const p of all) p.callback();
+    },
+  };
+}
+
+describe('many mounts', () => {
+  function many(n: number, lastPollAt?: (i: number) => Date | undefined) {
+    const targets: Record<string, ReturnType<typeof target>> = {};
+    for (let i = 0; i < n; i++) targets[`m${i}`] = target(60, lastPollAt?.(i));
+    let now = T0;
+    let r = 0;
+    const timer = manualTimer();
+    const late: number[] = [];
+    const map = new Map(Object.entries(targets).map(([k, v]) => [k, v.t]));
+    const scheduler = createScheduler({
+      targets: () => map,
+      ticker: manualTicker(),
+      logger: silentLogger(),
+      now: () => new Date(now),
+      // 0, 1/n, 2/n, … : the jitter rolls and the spread offsets cover their range evenly.
+      random: () => (r++ % n) / n,
+      timer,
+      onPeriodicStart: (_m, ms) => late.push(ms),
+    });
+    const polled = () => Object.values(targets).filter((t) => t.state.polls.length > 0).length;
+    return { scheduler, timer, late, polled, at: (ms: number) => (now = T0 + ms) };
+  }
+
+  it('spreads 100 never-polled mounts over 100 × 50 ms instead of starting them together', async () => {
+    const { scheduler, polled, at } = many(100);
+    await scheduler.tick();
+    await scheduler.whenIdle();
+    expect(polled()).toBeLessThan(5);
+    const due = [...Array(100).keys()].map(
+      (i) => (scheduler.nextPollAt(`m${i}`)?.getTime() ?? 0) - T0,
+    );
+    // The few polled at once are next due after a period; the others within 5 s.
+    expect(due.filter((d) => d < 5000)).toHaveLength(100 - polled());
+    at(2500);
+    await scheduler.tick();
+    await scheduler.whenIdle();
+    expect(polled()).toBeGreaterThan(40);
+    expect(polled()).toBeLessThan(60);
+    at(5000);
+    await scheduler.tick();
+    await scheduler.whenIdle();
+    expect(polled()).toBe(100);
+  });
+
+  it('spreads overdue mounts after a restart over at most one period', async () => {
+    const { scheduler, polled, at } = many(5000, () => new Date(T0 - 3_600_000));
+    await scheduler.tick();
+    await scheduler.whenIdle();
+    const due = [...Array(5000).keys()].map(
+      (i) => (scheduler.nextPollAt(`m${i}`)?.getTime() ?? 0) - T0,
+    );
+    expect(Math.max(...due)).toBeLessThan(60_000);
+    expect(Math.max(...due)).toBeGreaterThan(50_000);
+    at(60_000);
+    await scheduler.tick();
+    await scheduler.whenIdle();
+    expect(polled()).toBe(5000);
+  });
+
+  it('keeps one wake-up timer for all mounts and starts due polls with it between ticks', async () => {
+    const { scheduler, timer, late, polled, at } = many(1000, (i) => new Date(T0 - i * 60));
+    scheduler.start();
+    await scheduler.tick();
+    await scheduler.whenIdle();
+    expect(timer.pending.size).toBe(1);
+    const first = [...timer.pending.values()][0];
+    // m999 polled 59.94 s before T0 with factor 0.9 is the earliest: due at 54 s - 59.94 s → now.
+    expect(first?.delayMs).toBeGreaterThanOrEqual(0);
+    const before = polled();
+    at(60_000);
+    timer.fire();
+    await scheduler.whenIdle();
+    expect(polled()).toBeGreaterThan(before);
+    expect(timer.pending.size).toBe(1);
+    expect(late.length).toBe(polled());
+    expect(late.every((ms) => ms >= 0)).toBe(true);
+    await scheduler.stop();
+    expect(timer.pending.size).toBe(0);
+  });
+
+  it('reports how late a periodic poll starts', async () => {
+    const { scheduler, timer, late, at } = many(1, () => new Date(T0));
+    scheduler.start();
+    await scheduler.tick();
+    const due = (scheduler.nextPollAt('m0')?.getTime() ?? 0) - T0;
+    at(due + 250);
+    timer.fire();
+    await scheduler.whenIdle();
+    expect(late).toEqual([250]);
+    await scheduler.stop();
+  });
+});

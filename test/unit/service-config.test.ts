@@ -29,6 +29,7 @@ describe('service configuration', () => {
       leaseTtlSeconds: 15,
       gitSafeDirectories: [],
       localRepoRoots: [],
+      gitConcurrency: 8,
     });
   });
 
@@ -49,6 +50,12 @@ describe('service configuration', () => {
     );
   });
 
+  it.each(['0', '257', '1.5', 'many'])('refuses --git-concurrency %s naming the flag', (v) => {
+    expect(() => loadServiceConfig(['--git-concurrency', v], {}, CWD)).toThrow(
+      /--git-concurrency \/ FLANT_GITOPS_GIT_CONCURRENCY: must be/,
+    );
+  });
+
   it('reads every setting from the environment', () => {
     const cfg = loadServiceConfig(
       [],
@@ -65,6 +72,7 @@ describe('service configuration', () => {
         FLANT_GITOPS_TICK_SECONDS: '2',
         FLANT_GITOPS_GIT_SAFE_DIRECTORIES: '/srv/deploy.git',
         FLANT_GITOPS_LOCAL_REPO_ROOTS: '/srv/repos, /srv/more',
+        FLANT_GITOPS_GIT_CONCURRENCY: '32',
       },
       CWD,
     );
@@ -84,6 +92,7 @@ describe('service configuration', () => {
       leaseTtlSeconds: 15,
       gitSafeDirectories: ['/srv/deploy.git'],
       localRepoRoots: ['/srv/repos', '/srv/more'],
+      gitConcurrency: 32,
     });
   });
 

@@ -1,0 +1,101 @@
+/**
+ * The scheduler asks every mount for its poll period at every tick; the runtime answers a
+ * configured period from memory and drops it when a configuration write is announced.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mountSettings } from '../../src/config/mount-settings.js';
+import { createSettingsEvents } from '../../src/config/settings-events.js';
+import { mountScope, StorageKeys } from '../../src/config/stored.js';
+import { silentLogger } from '../../src/logging.js';
+import { createMountRuntime } from '../../src/pipeline/mount-runtime.js';
+import { createMemoryStore } from '../../src/storage/memory-store.js';
+import { scopedStore, type Store } from '../../src/storage/store.js';
+import {
+  config,
+  fakeMirrors,
+  fakeRunner,
+  fakeVaultAccess,
+  MOUNT,
+  unusedVerifier,
+  world,
+} from './pipeline-fakes.js';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+/** A store that counts reads of the mount's configuration. */
+function counting(inner: Store): Store & { configReads: number } {
+  const s = {
+    configReads: 0,
+    get: <T>(key: string) => {
+      if (key.endsWith(StorageKeys.configuration)) s.configReads++;
+      return inner.get<T>(key);
+    },
+    put: inner.put.bind(inner),
+    delete: inner.delete.bind(inner),
+    list: inner.list.bind(inner),
+  };
+  return s as Store & { configReads: number };
+}
+
+describe('poll period of a mount', () => {
+  it('is read once for many ticks, and again after an announced configuration write', async () => {
+    const root = counting(createMemoryStore());
+    const scoped = scopedStore(root, mountScope(MOUNT));
+    await scoped.put(StorageKeys.configuration, config({ git_poll_period: 60 }));
+    const events = createSettingsEvents();
+    const tempRoot = await mkdtemp(join(tmpdir(), 'runtime-period-'));
+    dirs.push(tempRoot);
+    const w = world();
+    const runtime = createMountRuntime({
+      mount: MOUNT,
+      store: root,
+      mirrors: fakeMirrors(w),
+      mirrorRoot: join(tempRoot, 'mirrors'),
+      verifier: unusedVerifier,
+      vaultAccess: fakeVaultAccess(w),
+      runner: fakeRunner(w),
+      logger: silentLogger(),
+      tempRoot,
+      settingsEvents: events,
+    });
+    for (let i = 0; i < 100; i++) expect(await runtime.pollPeriodSeconds()).toBe(60);
+    expect(root.configReads).toBe(1);
+
+    // Written through the settings owner (as the API does): announced, so read again.
+    await mountSettings(scoped, { mount: MOUNT, events }).configuration.put(
+      config({ git_poll_period: 300 }),
+    );
+    expect(await runtime.pollPeriodSeconds()).toBe(300);
+    expect(root.configReads).toBe(2);
+  });
+
+  it('is not remembered while the mount is unconfigured', async () => {
+    const root = counting(createMemoryStore());
+    const tempRoot = await mkdtemp(join(tmpdir(), 'runtime-period-'));
+    dirs.push(tempRoot);
+    const w = world();
+    const runtime = createMountRuntime({
+      mount: MOUNT,
+      store: root,
+      mirrors: fakeMirrors(w),
+      mirrorRoot: join(tempRoot, 'mirrors'),
+      verifier: unusedVerifier,
+      vaultAccess: fakeVaultAccess(w),
+      runner: fakeRunner(w),
+      logger: silentLogger(),
+      tempRoot,
+    });
+    expect(await runtime.pollPeriodSeconds()).toBeUndefined();
+    await scopedStore(root, mountScope(MOUNT)).put(
+      StorageKeys.configuration,
+      config({ git_poll_period: 120 }),
+    );
+    expect(await runtime.pollPeriodSeconds()).toBe(120);
+  });
+});
