@@ -13,6 +13,8 @@ ROOT=$PWD
 BAO=$ROOT/.cache/bin/bao
 DATA=${FLANT_GITOPS_DATA_DIR:-/var/lib/flant-gitops}
 DEV=${FLANT_GITOPS_DEV_DIR:-$DATA/demo}
+# The plugin's approved local repository root (docker-compose.plugin.yml mounts it read-only).
+REPOS=${FLANT_GITOPS_REPOS_DIR:-/var/lib/flant-gitops-repos}
 OPENBAO_ADDR=${OPENBAO_ADDR:-http://127.0.0.1:${OPENBAO_PORT:-8200}}
 WEBHOOK_ADDR=${WEBHOOK_ADDR:-http://127.0.0.1:${FLANT_GITOPS_WEBHOOK_PORT:-8081}}
 export COMPOSE_FILE=${COMPOSE_FILE:-docker-compose.plugin.yml}
@@ -52,6 +54,7 @@ OPENBAO_TOKEN=$(cat "$token_file")
 SERVICE_ADDR=$OPENBAO_ADDR
 SERVICE_TOKEN_FILE=$token_file
 WEBHOOK_ADDR=$WEBHOOK_ADDR
+REPOS_DIR=$REPOS
 ENV
 )
 FLANT_GITOPS_DEV_DIR=$DEV bash scripts/enable.sh

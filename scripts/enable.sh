@@ -44,8 +44,9 @@ else
   }
   # shellcheck disable=SC1091
   . "$DEV/env"
-  # `make` and `make serve` approve $DEV/repos as their local repository root.
-  REPOS=$DEV/repos
+  # `make` and `make serve` approve $DEV/repos as their local repository root; the plugin's
+  # compose stack (`make enable-compose-plugin`) names its own root in $DEV/env (REPOS_DIR).
+  REPOS=${REPOS_DIR:-$DEV/repos}
   TARGET_VAULT_ADDR=${TARGET_VAULT_ADDR:-$OPENBAO_ADDR}
 fi
 mkdir -p "$DEV"

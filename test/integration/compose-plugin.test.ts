@@ -89,7 +89,8 @@ beforeAll(async () => {
     OPENBAO_PORT: String(openbaoPort),
     FLANT_GITOPS_WEBHOOK_PORT: String(webhookPort),
     FLANT_GITOPS_DATA_DIR: dataDir,
-    FLANT_GITOPS_GIT_SAFE_DIRECTORIES: join(dataDir, 'demo', 'demo-repo.git'),
+    FLANT_GITOPS_REPOS_DIR: join(scratch, 'repos'),
+    FLANT_GITOPS_GIT_SAFE_DIRECTORIES: join(scratch, 'repos', 'demo-repo.git'),
   };
 }, 30 * 60_000);
 
