@@ -41,10 +41,16 @@ export function createSharedAdapters(opts: {
   readonly gitSafeDirectories?: readonly string[];
   /** The process's own git config file, where those safe directories are written. */
   readonly gitConfigFile?: string;
+  /** Where git calls keep their short-lived files (SSH key copies, export indexes). */
+  readonly gitTmpDir?: string;
 }): SharedAdapters {
+  const log = opts.logger.child({ component: 'git' });
   return {
     verifier: createOpenPgpVerifier(),
     mirrors: new SimpleGitMirrorFactory({
+      ...(opts.gitTmpDir === undefined ? {} : { tmpDir: opts.gitTmpDir }),
+      onRebuild: (mirrorDir, missing) =>
+        log.warn({ mirrorDir, missing }, 'mirror dir was half-made (crash or full disk); rebuilt'),
       ...(opts.gitSafeDirectories === undefined
         ? {}
         : { safeDirectories: opts.gitSafeDirectories }),

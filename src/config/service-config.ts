@@ -14,6 +14,7 @@ import { AppError } from '../errors.js';
 import type { LogLevel } from '../logging.js';
 import { NAME_PATTERN, NAME_RULE } from './rules/names.js';
 import { isHttpUrl } from './rules/http-url.js';
+import { parseSealKey } from './rules/seal-key.js';
 
 /** How /v1 callers are authorized. */
 export type AuthMode =
@@ -116,6 +117,11 @@ export const ServiceConfig = z.strictObject({
     .int('must be a whole number of seconds')
     .min(3, 'must be at least 3')
     .max(600, 'must be at most 600'),
+  sealKey: secretSetting
+    .refine((s) => s.startsWith('\0') || typeof parseSealKey(s) !== 'string', {
+      message: 'must be base64 of 32 random bytes (flant-gitops seal-key prints one)',
+    })
+    .optional(),
   gitSafeDirectories: z.array(
     z
       .string()
@@ -146,6 +152,8 @@ export type ServiceConfig = Readonly<{
   leaseTtlSeconds: number;
   /** Local repositories owned by another user that git may read anyway (`*`: all). */
   gitSafeDirectories: readonly string[];
+  /** The file store's seal key (base64 of 32 bytes, from --seal-key-file); absent: secrets in clear. */
+  sealKey?: string;
 }>;
 
 /** Storage backend settings (the KV token and secret id are read from files or env, never argv). */
@@ -188,6 +196,7 @@ export const SERVE_FLAGS = {
   'replica-id': { type: 'string' },
   'lease-ttl-seconds': { type: 'string' },
   'git-safe-directory': { type: 'string', multiple: true },
+  'seal-key-file': { type: 'string' },
 } as const;
 
 /** Map of config fields to their flag and variable, so messages name what the user typed. */
@@ -206,6 +215,7 @@ const SOURCES: Readonly<Record<string, string>> = {
   replicaId: '--replica-id / FLANT_GITOPS_REPLICA_ID',
   leaseTtlSeconds: '--lease-ttl-seconds / FLANT_GITOPS_LEASE_TTL_SECONDS',
   gitSafeDirectories: '--git-safe-directory / FLANT_GITOPS_GIT_SAFE_DIRECTORIES',
+  sealKey: '--seal-key-file / FLANT_GITOPS_SEAL_KEY_FILE',
 };
 
 function deepFreeze<T>(o: T): T {
@@ -326,6 +336,10 @@ export function loadServiceConfig(
         .map((s) => s.trim())
         .filter((s) => s !== ''),
   });
+  const sealKeyFile = flags['seal-key-file'] ?? env.FLANT_GITOPS_SEAL_KEY_FILE;
+  if (sealKeyFile !== undefined && sealKeyFile !== '') {
+    Object.assign(raw, { sealKey: readSecretFile(sealKeyFile, cwd) });
+  }
   const fluxRecv = flags['flux-recv-config'] ?? env.FLANT_GITOPS_FLUX_RECV_CONFIG;
   if (fluxRecv !== undefined && fluxRecv !== '') {
     Object.assign(raw, { fluxRecvConfig: resolve(cwd, fluxRecv) });

@@ -63,7 +63,11 @@ async function startRunning(
   const { runtime } = composeMount({
     mount: lane,
     store,
-    adapters: createSharedAdapters({ logger, dockerSocket: settings.dockerSocket }),
+    adapters: createSharedAdapters({
+      logger,
+      dockerSocket: settings.dockerSocket,
+      gitTmpDir: dirs.tmp,
+    }),
     mirrorRoot: dirs.mirrors,
     tempRoot: dirs.runs,
     networkMode: settings.containerNetwork,
@@ -115,6 +119,7 @@ export function createPluginBackground(deps: PluginBackgroundDeps): BackgroundFa
     const control = (r: Running): PipelineControl => ({
       requestPoll: (_mount, reason) => r.scheduler.requestPoll(r.lane, reason),
       nextPollAt: () => r.scheduler.nextPollAt(r.lane),
+      unrecordedFailure: () => r.runtime.unrecordedFailure(),
       cancelTask: async (_mount, uuid) => r.runtime.cancelTask(uuid),
     });
     let pipeline: PipelineControl | undefined;
