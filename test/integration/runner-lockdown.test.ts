@@ -41,6 +41,11 @@ async function runWith(
   return { ok: result.outcome === 'succeeded', out: chunks.join('') };
 }
 
+/** Prints the pids and memory limits of the container (cgroup v2, else v1). */
+const LIMITS =
+  'cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max; ' +
+  'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes';
+
 const capEff = (out: string): string | undefined => /^CapEff:\s*([0-9a-f]+)$/m.exec(out)?.[1];
 
 /** The CapEff mask of exactly these capability numbers. */
@@ -102,7 +107,7 @@ describe('a default run', () => {
   });
 
   it('is bounded in processes and memory', async () => {
-    const r = await runWith({}, 'cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/memory.max');
+    const r = await runWith({}, LIMITS);
     expect(r.ok).toBe(true);
     expect(r.out).toBe(`512\n${1024 ** 3}\n`);
   });
@@ -137,7 +142,7 @@ describe('a mount that loosens a setting', () => {
   it('runs as the user it names, with the limits it sets (0 = none)', async () => {
     const r = await runWith(
       { user: '65534:65534', pids_limit: 0, memory_limit: '64m', tmp_size: '2m' },
-      'id -u; id -g; cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/memory.max; df -k /tmp | tail -1',
+      `id -u; id -g; ${LIMITS}; df -k /tmp | tail -1`,
     );
     const [uid, gid, pids, mem, df] = r.out.trim().split('\n');
     expect([uid, gid, pids, mem]).toEqual(['65534', '65534', 'max', String(64 * 1024 * 1024)]);
