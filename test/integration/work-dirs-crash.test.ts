@@ -6,6 +6,7 @@
  *   run is rebuilt, and once space is free the next poll deploys;
  * - kill -9 while `git ls-remote` holds the SSH private key copy: the copy lives in the data dir
  *   and the restarted service removes it;
+ * - kill -9 during the export of a commit: its temp index and half-written tree are removed;
  * - kill -9 during a run: the restart removes the run dir and polls the interrupted commit at
  *   once, not after the 1 h poll period.
  */
@@ -17,7 +18,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { commitFile, createRepoPair, push, type RepoPair } from '../helpers/git-repo.js';
+import { commitFile, createRepoPair, git, push, type RepoPair } from '../helpers/git-repo.js';
 import { waitFor } from '../helpers/net.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import {
@@ -242,6 +243,69 @@ describe('kill -9', () => {
     await second.stop();
     svc = undefined;
   });
+
+  it('during an export: the export index and the half-written tree are removed at restart', async () => {
+    const mount = 'killed_export';
+    const dir = join(dataDir, 'export');
+    // A commit large enough that its checkout takes a while (20,000 files).
+    const big = await createRepoPair();
+    cleanups.push(() => big.cleanup());
+    for (let d = 0; d < 100; d++) {
+      await mkdir(join(big.work, `d${d}`));
+      for (let f = 0; f < 200; f++)
+        await writeFile(join(big.work, `d${d}`, `f${f}.txt`), `${d}/${f}\n`);
+    }
+    await git(big.work, ['add', '-A']);
+    await git(big.work, ['commit', '-q', '-m', 'many files']);
+    await push(big);
+    const tip = execFileSync('git', ['-C', big.origin, 'rev-parse', 'main'], {
+      encoding: 'utf8',
+    }).trim();
+
+    const first = await spawnService(dir, ['--mount', mount]);
+    svc = first;
+    const api = (s: ServiceProcess, method: string, path: string, body?: unknown) =>
+      mountApi(s, mount, method, path, body);
+    expect(
+      (
+        await api(first, 'PUT', 'configure', {
+          git_repo_url: `file://${big.origin}`,
+          git_poll_period: '1h',
+          docker_image: image,
+          commands: ['true'],
+        })
+      ).status,
+    ).toBe(204);
+    expect((await api(first, 'PUT', 'poll', {})).status).toBeLessThan(300);
+    let exports: string[] = [];
+    await waitFor(
+      'the export to be under way',
+      async () => {
+        exports = (await readdir(join(dir, 'tmp')).catch(() => [])).filter((n) =>
+          n.startsWith('fg-git-export-'),
+        );
+        return exports.length > 0;
+      },
+      60_000,
+      10,
+    );
+    await first.kill9();
+    const runDirs = await readdir(join(dir, 'runs'));
+    expect(runDirs.length).toBe(1);
+    expect(existsSync(join(dir, 'tmp', exports[0] ?? ''))).toBe(true);
+
+    const second = await spawnService(dir, ['--mount', mount]);
+    svc = second;
+    expect(existsSync(join(dir, 'tmp', exports[0] ?? ''))).toBe(false);
+    expect(existsSync(join(dir, 'runs', runDirs[0] ?? ''))).toBe(false);
+    await waitFor(
+      'the interrupted commit to be deployed',
+      async () => (await api(second, 'GET', 'status')).data['last_successful_commit'] === tip,
+      120_000,
+    );
+    await second.stop();
+    svc = undefined;
+  }, 240_000);
 
   it('during a run: the run dir is removed and the interrupted commit deployed at once', async () => {
     const mount = 'killed_run';
