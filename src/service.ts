@@ -83,7 +83,12 @@ export async function startService(
   await assertWritableDir(layout.tmp, cfg.dataDir);
   // What a killed process left (run dirs, SSH key copies, half-made mirrors) goes first.
   const swept = await sweepWorkDirs(cfg.dataDir);
-  if (swept > 0) logger.info({ removed: swept }, 'work dirs of a previous process removed');
+  if (swept.removed > 0) {
+    logger.info({ removed: swept.removed }, 'work dirs of a previous process removed');
+  }
+  if (swept.failed.length > 0) {
+    logger.warn({ failed: swept.failed }, 'work dirs of a previous process could not be removed');
+  }
   const running = await markRunning(cfg.dataDir);
   const store = opts.store ?? (await openConfiguredStore(cfg, logger));
   const instanceId = await loadOrCreateInstanceId(cfg.dataDir);

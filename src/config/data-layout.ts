@@ -25,16 +25,25 @@ export function dataLayout(dataDir: string): {
   };
 }
 
+/** What `sweepWorkDirs` did. */
+export interface SweepReport {
+  readonly removed: number;
+  /** Entries that could not be removed (logged by the caller; the start goes on). */
+  readonly failed: readonly string[];
+}
+
 /**
  * Remove what a killed process left in the work dirs: every run dir (exported commits, a
  * command's output), every temp file of a git call (SSH private key copies included) and every
  * half-made mirror (`.tmp-*` next to the mirrors). Call at start, before any poll: the process
- * owns its data dir, so nothing in these dirs belongs to a live run. Returns how many entries
- * were removed.
+ * owns its data dir, so nothing in these dirs belongs to a live run. A git child of the killed
+ * process may still be writing into a dir for a moment (it outlives a kill -9 of its parent),
+ * so removal is retried; what still cannot be removed is reported, never fatal.
  */
-export async function sweepWorkDirs(dataDir: string): Promise<number> {
+export async function sweepWorkDirs(dataDir: string): Promise<SweepReport> {
   const layout = dataLayout(dataDir);
   let removed = 0;
+  const failed: string[] = [];
   const clear = async (dir: string, only?: (name: string) => boolean): Promise<void> => {
     let names: string[];
     try {
@@ -45,8 +54,17 @@ export async function sweepWorkDirs(dataDir: string): Promise<number> {
     }
     for (const name of names) {
       if (only && !only(name)) continue;
-      await rm(join(dir, name), { recursive: true, force: true });
-      removed++;
+      try {
+        await rm(join(dir, name), {
+          recursive: true,
+          force: true,
+          maxRetries: 20,
+          retryDelay: 100,
+        });
+        removed++;
+      } catch {
+        failed.push(join(dir, name));
+      }
     }
   };
   await clear(layout.runs);
@@ -58,7 +76,7 @@ export async function sweepWorkDirs(dataDir: string): Promise<number> {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   for (const m of mounts) await clear(join(layout.mirrors, m), (n) => n.startsWith('.tmp-'));
-  return removed;
+  return { removed, failed };
 }
 
 /**
