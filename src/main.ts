@@ -14,6 +14,7 @@ import { isAppError } from './errors.js';
 import { createLogger, type Logger } from './logging.js';
 import { startService } from './service.js';
 import { signaturesCommand } from './signatures/cli.js';
+import { newSealKeyText } from './config/rules/seal-key.js';
 import { copyStore } from './storage/copy.js';
 import { openDataDirStore, openKvStore } from './storage/open.js';
 
@@ -24,8 +25,11 @@ export const USAGE = `Usage:
                      [--container-network MODE] [--docker-socket PATH]
                      [--flux-recv-config FILE] [--tick-seconds N]
                      [--git-safe-directory PATH]... [--git-concurrency N]
+                     [--seal-key-file FILE]
   flant-gitops hook-url --secret-file FILE
-  flant-gitops copy-store --to vault-kv|files [--data-dir DIR] [--kv-… options]
+  flant-gitops copy-store --to vault-kv|files [--data-dir DIR] [--seal-key-file FILE]
+                          [--kv-… options]
+  flant-gitops seal-key    print a new seal key (base64 of 32 random bytes) for --seal-key-file
   flant-gitops signatures add|push|show …   (flant-gitops signatures --help)
   flant-gitops --help
 
@@ -45,6 +49,8 @@ Options (each also from the environment; flags win):
                            a local repository owned by another user that git may read (* = all)
   --git-concurrency N      FLANT_GITOPS_GIT_CONCURRENCY  git processes alive at once, all mounts
                                                          together, 1..256, default 8
+  --seal-key-file FILE     FLANT_GITOPS_SEAL_KEY_FILE    seal secrets at rest in the data dir with
+                           this key (base64 of 32 bytes; keep it outside the data dir)
 `;
 
 /** Start the service; resolves once it listens, returns a function that stops it. */
@@ -111,7 +117,13 @@ async function copyStoreCommand(args: readonly string[], env: NodeJS.ProcessEnv)
     return 2;
   }
   if (cfg.storage.kind !== 'vault-kv') return 2;
-  const files = await openDataDirStore(cfg.dataDir);
+  let files;
+  try {
+    files = (await openDataDirStore(cfg.dataDir, cfg.sealKey)).store;
+  } catch (e) {
+    process.stderr.write(`copy-store: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
   const kv = openKvStore(cfg.storage);
   const [from, into] = to === 'vault-kv' ? [files, kv] : [kv, files];
   try {
@@ -141,6 +153,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
   if (command === 'hook-url') return hookUrl(rest);
   if (command === 'copy-store') return copyStoreCommand(rest, env);
+  if (command === 'seal-key') {
+    process.stdout.write(newSealKeyText());
+    return 0;
+  }
   if (command === 'signatures') return signaturesCommand(rest, env);
   if (command !== 'serve') {
     process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);

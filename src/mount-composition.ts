@@ -44,11 +44,17 @@ export function createSharedAdapters(opts: {
   readonly gitConfigFile?: string;
   /** The one bound on git processes alive at once for every mount (default 8). */
   readonly gitSlots?: GitSlots;
+  /** Where git calls keep their short-lived files (SSH key copies, export indexes). */
+  readonly gitTmpDir?: string;
 }): SharedAdapters {
+  const log = opts.logger.child({ component: 'git' });
   return {
     verifier: createOpenPgpVerifier(),
     mirrors: new SimpleGitMirrorFactory({
       ...(opts.gitSlots === undefined ? {} : { slots: opts.gitSlots }),
+      ...(opts.gitTmpDir === undefined ? {} : { tmpDir: opts.gitTmpDir }),
+      onRebuild: (mirrorDir, missing) =>
+        log.warn({ mirrorDir, missing }, 'mirror dir was half-made (crash or full disk); rebuilt'),
       ...(opts.gitSafeDirectories === undefined
         ? {}
         : { safeDirectories: opts.gitSafeDirectories }),

@@ -9,8 +9,14 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { ApiServices } from './api/types.js';
-import { assertWritableDir, dataLayout, loadOrCreateInstanceId } from './config/data-layout.js';
 import { createLocalRepoPolicy } from './config/local-repos.js';
+import {
+  assertWritableDir,
+  dataLayout,
+  loadOrCreateInstanceId,
+  markRunning,
+  sweepWorkDirs,
+} from './config/data-layout.js';
 import { createSettingsEvents } from './config/settings-events.js';
 import type { ServiceConfig } from './config/service-config.js';
 import {
@@ -76,7 +82,17 @@ export async function startService(
   // that Docker created root-owned): every run and mirror lives below it.
   await assertWritableDir(layout.runs, cfg.dataDir);
   await assertWritableDir(layout.mirrors, cfg.dataDir);
-  const store = opts.store ?? (await openConfiguredStore(cfg));
+  await assertWritableDir(layout.tmp, cfg.dataDir);
+  // What a killed process left (run dirs, SSH key copies, half-made mirrors) goes first.
+  const swept = await sweepWorkDirs(cfg.dataDir);
+  if (swept.removed > 0) {
+    logger.info({ removed: swept.removed }, 'work dirs of a previous process removed');
+  }
+  if (swept.failed.length > 0) {
+    logger.warn({ failed: swept.failed }, 'work dirs of a previous process could not be removed');
+  }
+  const running = await markRunning(cfg.dataDir);
+  const store = opts.store ?? (await openConfiguredStore(cfg, logger));
   const instanceId = await loadOrCreateInstanceId(cfg.dataDir);
   const metrics = opts.metrics ?? createMetrics({ processMetrics: true });
 
@@ -99,6 +115,7 @@ export async function startService(
     gitSafeDirectories: cfg.gitSafeDirectories,
     gitConfigFile: join(cfg.dataDir, 'gitconfig'),
     gitSlots,
+    gitTmpDir: layout.tmp,
   });
   const { runner } = adapters;
 
@@ -204,6 +221,12 @@ export async function startService(
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
   scheduler.start();
   coordinator?.start();
+  // After a crash, what was being polled or run is polled again at once (as a won KV lease is),
+  // not at the next periodic poll.
+  if (running.uncleanStop && coordinator === undefined) {
+    logger.info({}, 'the previous process did not stop cleanly: polling every mount now');
+    for (const mount of runtimes.keys()) scheduler.requestPoll(mount, 'restart after a crash');
+  }
   logger.info(
     {
       address,
@@ -226,6 +249,7 @@ export async function startService(
       await scheduler.stop();
       await coordinator?.stop();
       await forwarder.idle();
+      await running.clear();
     },
   };
 }

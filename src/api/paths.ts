@@ -3,6 +3,7 @@
  * these descriptors; new paths (poll, status, task…, configure/webhook…) are added here.
  */
 import { configurePath } from './configure.js';
+import { configureContainerPath } from './configure-container.js';
 import { configureGitCredentialPath } from './configure-git-credential.js';
 import { configureGitSshKeyPath } from './configure-git-ssh-key.js';
 import { configureTrustedPgpPublicKeyPath } from './configure-trusted-pgp-public-key.js';
@@ -37,6 +38,7 @@ export const apiPaths: readonly PathDescriptor[] = [
   configureTrustedSshPublicKeyPath,
   configureGitCredentialPath,
   configureGitSshKeyPath,
+  configureContainerPath,
   configureWebhooksPath,
   configureWebhookPath,
   pollPath,

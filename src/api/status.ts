@@ -21,7 +21,20 @@ export const statusPath: PathDescriptor = {
   fields: {},
   operations: {
     async read(req, ctx) {
-      const poll = await readPollState(ctx.store);
+      const stored = await readPollState(ctx.store);
+      // A poll that could not even store its outcome (e.g. a full disk) is still shown.
+      const failure = ctx.services.pipeline?.unrecordedFailure?.(req.mount);
+      const poll =
+        failure !== undefined &&
+        (stored === undefined || failure.at.toISOString() > stored.last_poll_at)
+          ? {
+              ...(stored ?? { remote_tip: '', signatures: null }),
+              last_poll_at: failure.at.toISOString(),
+              last_poll_outcome: 'failed' as const,
+              last_poll_reason: failure.reason,
+              last_poll_code: failure.code,
+            }
+          : stored;
       const last = (await readLastCommit(ctx.store))?.value;
       const configured = (await settingsOf(req, ctx).configuration.get()) !== undefined;
       const tasks = await listTasks(ctx.store);

@@ -1,20 +1,103 @@
 /** Where the service keeps what it owns below its data directory (one place, so nothing drifts). */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
 
-/** Paths below `dataDir`: the file store, the git mirrors, and the per-run work dirs. */
+/**
+ * Paths below `dataDir`: the file store, the git mirrors, the per-run work dirs, and the
+ * short-lived files of git calls (SSH key copies, export indexes). Nothing the service writes
+ * lives outside the data dir, so one disk quota bounds it and a restart can sweep it.
+ */
 export function dataLayout(dataDir: string): {
   readonly store: string;
   readonly mirrors: string;
   readonly runs: string;
+  readonly tmp: string;
+  readonly runningMarker: string;
 } {
   return {
     store: join(dataDir, 'store'),
     mirrors: join(dataDir, 'mirrors'),
     runs: join(dataDir, 'runs'),
+    tmp: join(dataDir, 'tmp'),
+    runningMarker: join(dataDir, 'running'),
   };
+}
+
+/** What `sweepWorkDirs` did. */
+export interface SweepReport {
+  readonly removed: number;
+  /** Entries that could not be removed (logged by the caller; the start goes on). */
+  readonly failed: readonly string[];
+}
+
+/**
+ * Remove what a killed process left in the work dirs: every run dir (exported commits, a
+ * command's output), every temp file of a git call (SSH private key copies included) and every
+ * half-made mirror (`.tmp-*` next to the mirrors). Call at start, before any poll: the process
+ * owns its data dir, so nothing in these dirs belongs to a live run. A git child of the killed
+ * process may still be writing into a dir for a moment (it outlives a kill -9 of its parent),
+ * so removal is retried; what still cannot be removed is reported, never fatal.
+ */
+export async function sweepWorkDirs(dataDir: string): Promise<SweepReport> {
+  const layout = dataLayout(dataDir);
+  let removed = 0;
+  const failed: string[] = [];
+  const clear = async (dir: string, only?: (name: string) => boolean): Promise<void> => {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const name of names) {
+      if (only && !only(name)) continue;
+      try {
+        await rm(join(dir, name), {
+          recursive: true,
+          force: true,
+          maxRetries: 20,
+          retryDelay: 100,
+        });
+        removed++;
+      } catch {
+        failed.push(join(dir, name));
+      }
+    }
+  };
+  await clear(layout.runs);
+  await clear(layout.tmp);
+  let mounts: string[] = [];
+  try {
+    mounts = await readdir(layout.mirrors);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  for (const m of mounts) await clear(join(layout.mirrors, m), (n) => n.startsWith('.tmp-'));
+  return { removed, failed };
+}
+
+/**
+ * Mark the data dir in use until `clear` is called (a clean stop). Resolves true when the mark
+ * was already there: the previous process did not stop cleanly (killed, crashed, power lost),
+ * so whatever it was polling or running must be polled again at once.
+ */
+export async function markRunning(dataDir: string): Promise<{
+  readonly uncleanStop: boolean;
+  clear(): Promise<void>;
+}> {
+  const file = dataLayout(dataDir).runningMarker;
+  let uncleanStop = true;
+  try {
+    await readFile(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    uncleanStop = false;
+  }
+  await writeFile(file, `${process.pid}\n`, { mode: 0o600 });
+  return { uncleanStop, clear: () => rm(file, { force: true }) };
 }
 
 /**

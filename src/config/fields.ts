@@ -17,7 +17,8 @@ import { nameRule } from './rules/names.js';
 
 export { parseDurationSeconds } from './rules/duration.js';
 /** How a field is typed when the CLI sends it (key=value pairs arrive as strings). */
-export type FieldType = 'string' | 'int' | 'bool' | 'duration' | 'comma-list' | 'object' | 'name';
+export type FieldType =
+  'string' | 'int' | 'bool' | 'duration' | 'comma-list' | 'object' | 'name' | 'size';
 
 /** One field's help: what path help and the README reference show. */
 export interface FieldSpec {
@@ -231,9 +232,11 @@ function jsonStringList(s: string): string[] | undefined {
 export function commaListField(
   opts: FieldOptions<readonly string[]> & {
     readonly check?: (list: readonly string[]) => readonly string[];
+    /** Shapes the stored list once `check` passed (e.g. canonical spelling of each item). */
+    readonly normalise?: (list: readonly string[]) => string[];
   } = {},
 ): z.ZodType<string[]> {
-  const { default: dflt, check, ...rest } = opts;
+  const { default: dflt, check, normalise, ...rest } = opts;
   return field<string[]>(
     'comma-list',
     (v) => {
@@ -246,7 +249,8 @@ export function commaListField(
         list = v.map((s) => s.trim());
       } else return bad('must be a list of strings or a comma-separated string');
       const rules = check?.(list) ?? [];
-      return rules.length === 0 ? ok(list) : bad(...rules);
+      if (rules.length > 0) return bad(...rules);
+      return ok(normalise ? normalise(list) : list);
     },
     dflt === undefined ? rest : { ...rest, default: [...dflt] },
   );
@@ -289,5 +293,53 @@ export function nameField(opts: FieldOptions<string> = {}): z.ZodType<string> {
       return rule === undefined ? ok(v) : bad(rule);
     },
     opts,
+  );
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  '': 1,
+  k: 1024,
+  m: 1024 ** 2,
+  g: 1024 ** 3,
+};
+
+/** Bytes from an integer or `<n>k`/`<n>m`/`<n>g` (binary units, an optional `i`/`b`), or undefined. */
+export function parseByteSize(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  const m = /^\s*(\d+)\s*([kmg]?)(?:i?b)?\s*$/i.exec(v);
+  if (!m?.[1]) return undefined;
+  const n = Number(m[1]) * (SIZE_UNITS[(m[2] ?? '').toLowerCase()] ?? 1);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/**
+ * A size in bytes: an integer or `512m`, `1g`, `64k` (binary units). The default may be written
+ * as the operator would (`'512m'`): help shows that, the value is bytes. `0` passes when
+ * `zeroMeans` says what it means (e.g. "no limit"); otherwise the size must be at least `min`.
+ */
+export function byteSizeField(
+  opts: Omit<FieldOptions<number>, 'default'> & {
+    readonly default: number | string;
+    readonly min: number;
+    readonly max?: number;
+    readonly zeroAllowed?: boolean;
+  },
+): z.ZodType<number> {
+  const bytes = parseByteSize(opts.default);
+  if (bytes === undefined) throw new Error(`invalid default size ${String(opts.default)}`);
+  const { default: shownDefault, ...rest } = opts;
+  return field<number>(
+    'size',
+    (v) => {
+      const n = parseByteSize(v);
+      if (n === undefined) return bad('must be a size: integer bytes or like 64k, 512m, 2g');
+      if (n === 0 && opts.zeroAllowed) return ok(0);
+      if (n < opts.min)
+        return bad(`must be at least ${opts.min} bytes${opts.zeroAllowed ? ' (or 0)' : ''}`);
+      if (opts.max !== undefined && n > opts.max) return bad(`must be at most ${opts.max} bytes`);
+      return ok(n);
+    },
+    { ...rest, default: bytes, shownDefault },
   );
 }

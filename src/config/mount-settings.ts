@@ -16,6 +16,7 @@ import { formatIssues } from './field-errors.js';
 import type { SettingsEvents } from './settings-events.js';
 import {
   Configuration,
+  ContainerSettings,
   GitCredential,
   GitSshKey,
   TaskSettings,
@@ -37,6 +38,17 @@ export const SECRET_SETTING_KEYS: readonly string[] = [
   StorageKeys.vaultAccess,
   StorageKeys.webhookPrefix,
 ];
+
+/**
+ * True for a key of the service's whole store (`mounts/<mount>/<setting key>`) that holds a
+ * secret setting: what the file store seals at rest when a seal key is given.
+ */
+export function isSecretStoreKey(key: string): boolean {
+  const [top, mount, ...rest] = key.split('/');
+  if (top !== 'mounts' || mount === undefined || mount === '' || rest.length === 0) return false;
+  const rel = rest.join('/');
+  return SECRET_SETTING_KEYS.some((k) => (k.endsWith('/') ? rel.startsWith(k) : rel === k));
+}
 
 /** A setting kept once per mount. */
 export interface SingleSetting<T> {
@@ -65,12 +77,15 @@ export interface MountSettings {
   readonly gitSshKey: SingleSetting<GitSshKey>;
   readonly vaultAccess: SingleSetting<VaultAccess>;
   readonly taskSettings: SingleSetting<TaskSettings>;
+  readonly containerSettings: SingleSetting<ContainerSettings>;
   readonly vaultRequests: NamedSetting<VaultRequest>;
   readonly trustedKeys: NamedSetting<TrustedKey>;
   readonly trustedSshKeys: NamedSetting<TrustedSshKey>;
   readonly webhooks: NamedSetting<WebhookEndpoint>;
   /** The task settings, with the schema's defaults when none were written. */
   effectiveTaskSettings(): Promise<TaskSettings>;
+  /** The container settings, with the schema's (locked-down) defaults when none were written. */
+  effectiveContainerSettings(): Promise<ContainerSettings>;
 }
 
 /** Options of the owner. */
@@ -85,6 +100,9 @@ export interface MountSettingsOptions {
 
 /** The defaults of `task/configure`, from its schema (30m, 10). */
 export const DEFAULT_TASK_SETTINGS: TaskSettings = TaskSettings.parse({});
+
+/** The defaults of `configure/container`: the locked-down container. */
+export const DEFAULT_CONTAINER_SETTINGS: ContainerSettings = ContainerSettings.parse({});
 
 /**
  * The settings of the mount whose storage is `store` (already scoped to `mounts/<mount>/`).
@@ -169,18 +187,27 @@ export function mountSettings(store: Store, opts: MountSettingsOptions = {}): Mo
   };
 
   const taskSettings = single(TaskSettings, 'task_settings', StorageKeys.taskConfiguration);
+  const containerSettings = single(
+    ContainerSettings,
+    'container_settings',
+    StorageKeys.containerSettings,
+  );
   return {
     configuration: single(Configuration, 'configuration', StorageKeys.configuration),
     gitCredential: single(GitCredential, 'git_credential', StorageKeys.gitCredential),
     gitSshKey: single(GitSshKey, 'git_ssh_key', StorageKeys.gitSshKey),
     vaultAccess: single(VaultAccess, 'vault_access', StorageKeys.vaultAccess),
     taskSettings,
+    containerSettings,
     vaultRequests: named(VaultRequest, 'vault_request', StorageKeys.vaultRequestPrefix),
     trustedKeys: named(TrustedKey, 'trusted_key', StorageKeys.trustedKeyPrefix),
     trustedSshKeys: named(TrustedSshKey, 'trusted_ssh_key', StorageKeys.trustedSshKeyPrefix),
     webhooks: named(WebhookEndpoint, 'webhook', StorageKeys.webhookPrefix),
     async effectiveTaskSettings() {
       return (await taskSettings.get()) ?? DEFAULT_TASK_SETTINGS;
+    },
+    async effectiveContainerSettings() {
+      return (await containerSettings.get()) ?? DEFAULT_CONTAINER_SETTINGS;
     },
   };
 }

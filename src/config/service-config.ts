@@ -17,6 +17,7 @@ import { isWithin, LOCAL_REPO_ROOT_FLAG, splitRoots } from './local-repos.js';
 import { NAME_MAX_CHARS } from './limits.js';
 import { NAME_LENGTH_RULE, NAME_PATTERN, NAME_RULE } from './rules/names.js';
 import { isHttpUrl } from './rules/http-url.js';
+import { parseSealKey } from './rules/seal-key.js';
 
 /** How /v1 callers are authorized. */
 export type AuthMode =
@@ -125,6 +126,11 @@ export const ServiceConfig = z
       .int('must be a whole number')
       .min(1, 'must be at least 1')
       .max(256, 'must be at most 256'),
+    sealKey: secretSetting
+      .refine((s) => s.startsWith('\0') || typeof parseSealKey(s) !== 'string', {
+        message: 'must be base64 of 32 random bytes (flant-gitops seal-key prints one)',
+      })
+      .optional(),
     gitSafeDirectories: z.array(
       z
         .string()
@@ -173,6 +179,8 @@ export type ServiceConfig = Readonly<{
   localRepoRoots: readonly string[];
   /** Git processes alive at once across all mounts (each git call waits for a slot). */
   gitConcurrency: number;
+  /** The file store's seal key (base64 of 32 bytes, from --seal-key-file); absent: secrets in clear. */
+  sealKey?: string;
 }>;
 
 /** Storage backend settings (the KV token and secret id are read from files or env, never argv). */
@@ -217,6 +225,7 @@ export const SERVE_FLAGS = {
   'git-safe-directory': { type: 'string', multiple: true },
   'local-repo-root': { type: 'string', multiple: true },
   'git-concurrency': { type: 'string' },
+  'seal-key-file': { type: 'string' },
 } as const;
 
 /** Map of config fields to their flag and variable, so messages name what the user typed. */
@@ -237,6 +246,7 @@ const SOURCES: Readonly<Record<string, string>> = {
   gitSafeDirectories: '--git-safe-directory / FLANT_GITOPS_GIT_SAFE_DIRECTORIES',
   localRepoRoots: LOCAL_REPO_ROOT_FLAG,
   gitConcurrency: '--git-concurrency / FLANT_GITOPS_GIT_CONCURRENCY',
+  sealKey: '--seal-key-file / FLANT_GITOPS_SEAL_KEY_FILE',
 };
 
 function deepFreeze<T>(o: T): T {
@@ -364,6 +374,10 @@ export function loadServiceConfig(
       (d) => resolve(cwd, d),
     ),
   });
+  const sealKeyFile = flags['seal-key-file'] ?? env.FLANT_GITOPS_SEAL_KEY_FILE;
+  if (sealKeyFile !== undefined && sealKeyFile !== '') {
+    Object.assign(raw, { sealKey: readSecretFile(sealKeyFile, cwd) });
+  }
   const fluxRecv = flags['flux-recv-config'] ?? env.FLANT_GITOPS_FLUX_RECV_CONFIG;
   if (fluxRecv !== undefined && fluxRecv !== '') {
     Object.assign(raw, { fluxRecvConfig: resolve(cwd, fluxRecv) });

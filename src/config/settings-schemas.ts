@@ -8,6 +8,8 @@
 import { z } from 'zod';
 import { WEBHOOK_SOURCES } from '../webhook/types.js';
 import {
+  boolField,
+  byteSizeField,
   commaListField,
   durationField,
   intField,
@@ -25,6 +27,7 @@ import {
   WEBHOOK_BACKENDS_MAX,
 } from './limits.js';
 import { branchNameRule } from './rules/branch-name.js';
+import { capabilityName } from './rules/capabilities.js';
 import { gitUrlRule } from './rules/git-url.js';
 import { isHttpUrl } from './rules/http-url.js';
 import { imageRefRule } from './rules/image-ref.js';
@@ -281,3 +284,56 @@ export const TaskSettings = z.strictObject({
   }),
 });
 export type TaskSettings = z.infer<typeof TaskSettings>;
+
+const USER_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/;
+
+/**
+ * `configure/container`: how far the command container is locked down. The defaults are the
+ * strict end (no capability, read-only image filesystem, the service's own uid, pids and memory
+ * bounded); each field loosens one thing, for commands that need it.
+ */
+export const ContainerSettings = z.strictObject({
+  user: stringField({
+    default: '',
+    check: (s) =>
+      s === '' || USER_PATTERN.test(s) ? undefined : 'must be empty, uid[:gid] or name[:group]',
+    description:
+      "User the commands run as: uid[:gid] or a name the image knows; empty = the service's own uid:gid (it owns /git).",
+  }),
+  cap_add: commaListField({
+    default: [],
+    check: (list) =>
+      list.flatMap((c) => (capabilityName(c) === undefined ? [`${c} is not a capability`] : [])),
+    normalise: (list) => [...new Set(list.map((c) => capabilityName(c) ?? c))],
+    description:
+      'Capabilities given back after all are dropped, e.g. NET_BIND_SERVICE,CHOWN (CAP_ prefix optional).',
+  }),
+  read_only_root_fs: boolField({
+    default: true,
+    description: "The image's filesystem read-only (/git and a tmpfs /tmp stay writable).",
+  }),
+  memory_limit: byteSizeField({
+    default: '1g',
+    min: 8 * 1024 * 1024,
+    zeroAllowed: true,
+    description: 'Memory per container, /tmp included (bytes or 512m, 2g; 0 = no limit).',
+  }),
+  pids_limit: intField({
+    default: 512,
+    min: 0,
+    description: 'Processes and threads per container (0 = no limit).',
+  }),
+  cpus: stringField({
+    default: '0',
+    check: (s) =>
+      /^\d{1,3}(\.\d{1,3})?$/.test(s.trim()) ? undefined : 'must be a number of CPUs like 1 or 0.5',
+    normalise: (s) => s.trim(),
+    description: 'CPUs per container, e.g. 0.5 or 2 (0 = no limit).',
+  }),
+  tmp_size: byteSizeField({
+    default: '64m',
+    min: 1024 * 1024,
+    description: 'Size of the writable tmpfs at /tmp (counts toward memory_limit).',
+  }),
+});
+export type ContainerSettings = z.infer<typeof ContainerSettings>;

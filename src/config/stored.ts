@@ -22,7 +22,8 @@ export type SettingName =
   | 'git_ssh_key'
   | 'webhook'
   | 'vault_access'
-  | 'task_settings';
+  | 'task_settings'
+  | 'container_settings';
 
 /** Storage keys (relative to the mount's scope). */
 export const StorageKeys = {
@@ -39,6 +40,7 @@ export const StorageKeys = {
   trustedSshKey: (name: string) => `trusted_ssh_public_key/${name}`,
   vaultAccess: 'configure_vault_access',
   taskConfiguration: 'tasks_manager_configuration',
+  containerSettings: 'container_settings',
   taskPrefix: 'task/',
   task: (id: string) => `task/${id}`,
   taskLog: (id: string) => `task_log/${id}`,

@@ -4,9 +4,9 @@
  * signature notes, tree export) that never touch the network or a worktree of the mirror.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AppError, invalidField } from '../errors.js';
 import { createGitSlots, type GitSlots } from './concurrency.js';
 import { baseGitEnv, remoteGitEnv, writeServiceGitConfig } from './env.js';
@@ -47,6 +47,8 @@ export interface GitMirrorOptions {
   readonly configFile?: string;
   /** The bound on git processes alive at once, shared by every mirror (default: a new one). */
   readonly slots?: GitSlots;
+  /** Told when a half-made mirror dir is found and rebuilt (for a log line). */
+  readonly onRebuild?: (mirrorDir: string, missing: readonly string[]) => void;
 }
 
 /** Default per-call timeout. */
@@ -66,12 +68,14 @@ export class SimpleGitMirrorFactory implements GitMirrorFactory {
   private readonly fetchesSinceMaintenance = new Map<string, number>();
   /** The service's git config, written once before the first git call (undefined: none). */
   private readonly globalConfig: () => Promise<string | undefined>;
+  private readonly onRebuild: GitMirrorOptions['onRebuild'];
   /** Every git process of every mirror from this factory holds one of these slots. */
   readonly slots: GitSlots;
 
   constructor(opts: GitMirrorOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS;
     this.slots = opts.slots ?? createGitSlots();
+    this.onRebuild = opts.onRebuild;
     this.tmpDir = opts.tmpDir;
     const safe = opts.safeDirectories ?? [];
     const file = opts.configFile;
@@ -100,7 +104,9 @@ export class SimpleGitMirrorFactory implements GitMirrorFactory {
       throw invalidField('git_repo_url', 'a username and password need an http(s):// URL');
     }
     const globalConfig = await this.globalConfig();
-    await ensureBareRepo(mirrorDir, this.timeoutMs, globalConfig, this.slots);
+    await ensureBareRepo(mirrorDir, this.timeoutMs, globalConfig, this.slots, (missing) =>
+      this.onRebuild?.(mirrorDir, missing),
+    );
     const afterFetch = (): boolean => {
       const n = (this.fetchesSinceMaintenance.get(mirrorDir) ?? 0) + 1;
       this.fetchesSinceMaintenance.set(mirrorDir, n % FETCHES_PER_MAINTENANCE);
@@ -118,29 +124,45 @@ export class SimpleGitMirrorFactory implements GitMirrorFactory {
   }
 }
 
+/** The files and dirs `git init --bare` makes that every later call needs. */
+const BARE_REPO_PARTS = ['HEAD', 'config', 'objects', 'refs'];
+
+/**
+ * Make `dir` a bare repository. A new one is initialised in a `.tmp-*` sibling and renamed into
+ * place, so a crash or a full disk never leaves a half-made mirror under the real name. A dir
+ * that is there but is not a whole bare repository (a kill or ENOSPC during an older init, a
+ * stray file) is our own leftover — mirrors live only below the data dir — and is rebuilt.
+ */
 async function ensureBareRepo(
   dir: string,
   timeoutMs: number,
   globalConfig: string | undefined,
   slots: GitSlots,
+  onRebuild: (missing: readonly string[]) => void,
 ): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const entries = await readdir(dir);
-  if (entries.length === 0) {
-    await runGit(dir, { op: 'init', env: baseGitEnv(globalConfig), timeoutMs, slots }, (g) =>
+  let entries: string[] | undefined;
+  try {
+    entries = await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  if (entries !== undefined && entries.length > 0) {
+    const missing = BARE_REPO_PARTS.filter((p) => !existsSync(join(dir, p)));
+    if (missing.length === 0) return;
+    onRebuild(missing);
+  }
+  const parent = dirname(dir);
+  await mkdir(parent, { recursive: true });
+  const tmp = await mkdtemp(join(parent, '.tmp-'));
+  try {
+    await runGit(tmp, { op: 'init', env: baseGitEnv(globalConfig), timeoutMs, slots }, (g) =>
       g.raw(['init', '--quiet', '--bare', '.']),
     );
-    return;
-  }
-  if (!existsSync(join(dir, 'HEAD')) || !existsSync(join(dir, 'objects'))) {
-    throw new AppError(
-      'GIT_FAILED',
-      'the mirror directory is not empty and is not a bare git repository',
-      {
-        details: { mirrorDir: dir },
-        next: 'user',
-      },
-    );
+    if (entries !== undefined) await rm(dir, { recursive: true, force: true });
+    await rename(tmp, dir);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
   }
 }
 

@@ -7,6 +7,7 @@ import { AppError } from '../errors.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { StoredTask } from '../tasks/task-record.js';
 import type { MountRuntime } from './mount-runtime.js';
+import type { UnrecordedFailure } from './summarise.js';
 
 /** The pipeline as seen by the API (added to ApiServices as `pipeline`). */
 export interface PipelineControl {
@@ -14,6 +15,8 @@ export interface PipelineControl {
   requestPoll(mount: string, reason: string): void;
   nextPollAt(mount: string): Date | undefined;
   cancelTask(mount: string, uuid: string): Promise<StoredTask>;
+  /** The mount's last poll when it failed before its outcome could be stored, if so. */
+  unrecordedFailure?(mount: string): UnrecordedFailure | undefined;
 }
 
 /** Build the control over a scheduler and the runtimes (looked up per call: mounts change). */
@@ -24,6 +27,7 @@ export function createPipelineControl(opts: {
   return {
     requestPoll: (mount, reason) => opts.scheduler.requestPoll(mount, reason),
     nextPollAt: (mount) => opts.scheduler.nextPollAt(mount),
+    unrecordedFailure: (mount) => opts.runtime(mount)?.unrecordedFailure(),
     async cancelTask(mount, uuid) {
       const rt = opts.runtime(mount);
       if (!rt) throw new AppError('NOT_FOUND', `mount ${mount} has no pipeline`);

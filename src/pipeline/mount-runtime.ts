@@ -32,7 +32,8 @@ import { runLabels } from './steps-run.js';
 import { pipelineSignaturePolicy } from './signature-policy.js';
 import { readPollState, type PollResult } from './poll-state.js';
 import type { PipelineDeps, SignaturePolicy } from './run-context.js';
-import { summarise } from './summarise.js';
+import { summarise, summariseUnrecorded, type UnrecordedFailure } from './summarise.js';
+import { toAppError } from '../errors.js';
 
 /** Everything a mount runtime is built from. */
 export interface MountRuntimeOptions {
@@ -85,6 +86,8 @@ export interface MountRuntime extends PollTarget {
   cancelTask(uuid: string): Promise<StoredTask>;
   /** Abort the running task (the process is stopping); its run kills its container. */
   abort(reason: string): number;
+  /** The last poll, when it failed before its outcome could be stored (cleared by the next). */
+  unrecordedFailure(): UnrecordedFailure | undefined;
 }
 
 async function gitAuth(settings: MountSettings): Promise<GitAuth> {
@@ -219,23 +222,33 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     period = config === undefined ? undefined : { seconds: config.git_poll_period, at: Date.now() };
   };
 
+  let unrecorded: UnrecordedFailure | undefined;
   const poll = async (trigger: string): Promise<PollResult> => {
     const config = await settings.configuration.get();
     remember(config);
     if (!config) return 'skipped';
-    const run = await runPipeline(deps(new LazyMirror(() => openMirror(config))), {
-      config,
-      startTask: () => startTask(trigger),
-    });
-    if (run.kind === 'skipped') return 'skipped';
-    return summarise({
-      outcome: run.outcome,
-      ...(run.taskId === undefined ? {} : { taskId: run.taskId }),
-      tasks,
-      store,
-      logger,
-      now,
-    });
+    try {
+      const run = await runPipeline(deps(new LazyMirror(() => openMirror(config))), {
+        config,
+        startTask: () => startTask(trigger),
+      });
+      if (run.kind === 'skipped') return 'skipped';
+      const result = await summarise({
+        outcome: run.outcome,
+        ...(run.taskId === undefined ? {} : { taskId: run.taskId }),
+        tasks,
+        store,
+        logger,
+        now,
+      });
+      unrecorded = undefined;
+      return result;
+    } catch (e) {
+      // The task could not be queued, started or finished (a full disk, a failing store).
+      logger.error({ trigger, err: toAppError(e).reason }, 'poll could not record its task');
+      unrecorded = await summariseUnrecorded({ store, logger, now }, e);
+      return 'failed';
+    }
   };
 
   return {
@@ -253,6 +266,7 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     },
     cancelTask: (uuid) => tasks.cancel(uuid),
     abort: (reason) => tasks.abortRunning(reason),
+    unrecordedFailure: () => unrecorded,
     async pollPeriodSeconds() {
       if (period !== undefined && Date.now() - period.at < PERIOD_CACHE_MS) return period.seconds;
       const config = await settings.configuration.get();

@@ -6,7 +6,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, isAppError, toAppError } from '../errors.js';
-import type { RunResult } from '../runner/types.js';
+import type { ContainerSettings } from '../config/settings-schemas.js';
+import type { RunResult, RunSpec } from '../runner/types.js';
 import { writeLastCommit } from './poll-state.js';
 import { progress, type RunInput, type Step } from './run-context.js';
 
@@ -100,6 +101,37 @@ export function checkRunResult(result: RunResult, input: RunInput): void {
   }
 }
 
+/**
+ * The runner's lockdown fields from a mount's container settings: an empty user is the
+ * service's own uid:gid (it owns the exported /git, which no capability lets another uid write),
+ * a zero limit is none.
+ */
+export function containerLimits(
+  c: ContainerSettings,
+  ownUser: string | undefined = ownUidGid(),
+): Pick<
+  RunSpec,
+  'user' | 'capAdd' | 'readOnlyRootFs' | 'memoryBytes' | 'pidsLimit' | 'nanoCpus' | 'tmpBytes'
+> {
+  const user = c.user === '' ? ownUser : c.user;
+  const nanoCpus = Math.round(Number(c.cpus) * 1e9);
+  return {
+    ...(user === undefined ? {} : { user }),
+    capAdd: c.cap_add,
+    readOnlyRootFs: c.read_only_root_fs,
+    ...(c.memory_limit > 0 ? { memoryBytes: c.memory_limit } : {}),
+    ...(c.pids_limit > 0 ? { pidsLimit: c.pids_limit } : {}),
+    ...(nanoCpus > 0 ? { nanoCpus } : {}),
+    tmpBytes: c.tmp_size,
+  };
+}
+
+function ownUidGid(): string | undefined {
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  return uid === undefined || gid === undefined ? undefined : `${uid}:${gid}`;
+}
+
 /** Export the tip into a fresh temp dir and run the commands there; the dir never outlives it. */
 export const runCommands: Step = {
   name: 'run-commands',
@@ -128,7 +160,9 @@ export const runCommands: Step = {
         }
       }
       progress(input, `running ${input.config.commands.length} command(s) on ${tip}`);
+      const container = containerLimits(await deps.settings.effectiveContainerSettings());
       const result = await deps.runner.run({
+        ...container,
         image: input.config.docker_image,
         commands: input.config.commands,
         worktree,

@@ -6,6 +6,7 @@
  */
 import { REASON_MAX_CHARS, truncateText } from '../config/limits.js';
 import { StorageKeys } from '../config/stored.js';
+import { AppError, toAppError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { Store } from '../storage/store.js';
 import type { StoredTask } from '../tasks/task-record.js';
@@ -78,7 +79,7 @@ export async function summarise(input: SummariseInput): Promise<PollOutcome> {
  * at most an earlier poll after a restart. Only `summarise` calls it.
  */
 async function writePollState(
-  input: SummariseInput,
+  input: Pick<SummariseInput, 'outcome' | 'store' | 'logger' | 'now'>,
   task: Pick<StoredTask, 'uuid' | 'status' | 'reason' | 'commit'>,
 ): Promise<PollOutcome> {
   const { outcome, store } = input;
@@ -107,4 +108,41 @@ async function writePollState(
     'poll summarised',
   );
   return pollOutcome;
+}
+
+/** A poll that failed before its outcome could be recorded (its task could not be written). */
+export interface UnrecordedFailure {
+  readonly at: Date;
+  readonly code: AppError['code'];
+  readonly reason: string;
+}
+
+/**
+ * Record a poll that threw before it was summarised (its task could not be queued, started or
+ * finished: a full disk, a failing store). Tries to write the poll state as failed; when even
+ * that fails, the caller keeps the returned failure in memory so `status` still says so
+ * instead of showing the earlier outcome.
+ */
+export async function summariseUnrecorded(
+  input: Omit<SummariseInput, 'outcome' | 'taskId' | 'tasks'>,
+  cause: unknown,
+): Promise<UnrecordedFailure> {
+  const err = toAppError(cause, 'STORAGE_FAILED');
+  const error = new AppError(err.code, `the poll could not record its task: ${err.reason}`, {
+    cause,
+    next: err.next,
+  });
+  const failure: UnrecordedFailure = { at: input.now(), code: error.code, reason: error.reason };
+  try {
+    await writePollState(
+      {
+        ...input,
+        outcome: { kind: 'failed', error, state: { lastVersion: 0, signers: [], env: {} } },
+      },
+      { uuid: '', status: 'FAILED', reason: error.reason, commit: '' },
+    );
+  } catch (e) {
+    input.logger.warn({ err: toAppError(e).reason }, 'poll state could not be written either');
+  }
+  return failure;
 }

@@ -73,6 +73,7 @@ async function startRunning(
       // Written before the first git call, in this mount's own dir (one process per mount).
       gitSafeDirectories: settings.gitSafeDirectories,
       gitConfigFile: join(dirs.root, 'gitconfig'),
+      gitTmpDir: dirs.tmp,
     }),
     mirrorRoot: dirs.mirrors,
     tempRoot: dirs.runs,
@@ -126,6 +127,7 @@ export function createPluginBackground(deps: PluginBackgroundDeps): BackgroundFa
     const control = (r: Running): PipelineControl => ({
       requestPoll: (_mount, reason) => r.scheduler.requestPoll(r.lane, reason),
       nextPollAt: () => r.scheduler.nextPollAt(r.lane),
+      unrecordedFailure: () => r.runtime.unrecordedFailure(),
       cancelTask: async (_mount, uuid) => r.runtime.cancelTask(uuid),
     });
     let pipeline: PipelineControl | undefined;

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dataLayout, loadOrCreateInstanceId } from '../config/data-layout.js';
+import { dataLayout, loadOrCreateInstanceId, sweepWorkDirs } from '../config/data-layout.js';
 import type { Store } from '../storage/store.js';
 
 /** Storage key of the mount's id (at the root of the mount's storage, beside `configuration`). */
@@ -35,6 +35,8 @@ export interface MountWorkDirs {
   readonly root: string;
   readonly mirrors: string;
   readonly runs: string;
+  /** Short-lived files of git calls (SSH key copies, export indexes). */
+  readonly tmp: string;
   /** Labels this mount's containers (kept in `root`, so a respawned process finds its own). */
   readonly instanceId: string;
 }
@@ -45,10 +47,14 @@ export async function prepareWorkDirs(dataDir: string, mountId: string): Promise
   const layout = dataLayout(root);
   await mkdir(layout.mirrors, { recursive: true, mode: 0o700 });
   await mkdir(layout.runs, { recursive: true, mode: 0o700 });
+  await mkdir(layout.tmp, { recursive: true, mode: 0o700 });
+  // What a killed process of this mount left (run dirs, SSH key copies, half-made mirrors).
+  await sweepWorkDirs(root);
   return {
     root,
     mirrors: layout.mirrors,
     runs: layout.runs,
+    tmp: layout.tmp,
     instanceId: await loadOrCreateInstanceId(root),
   };
 }

@@ -24,6 +24,17 @@ export interface RunSpec {
   readonly nanoCpus?: number;
   /** `uid`, `uid:gid` or a user name of the image; the image's user when absent. */
   readonly user?: string;
+  /**
+   * Capabilities given back after all are dropped (names like `NET_BIND_SERVICE`, without the
+   * `CAP_` prefix); none when absent. The runner always drops ALL and sets no-new-privileges.
+   */
+  readonly capAdd?: readonly string[];
+  /** Mount the image's root filesystem read-only (/git, /tmp and the extra files stay as set). */
+  readonly readOnlyRootFs?: boolean;
+  /** Largest number of processes per container (HostConfig.PidsLimit); unlimited when absent. */
+  readonly pidsLimit?: number;
+  /** Size of the writable tmpfs at /tmp (it counts toward the memory limit); default 64 MiB. */
+  readonly tmpBytes?: number;
   /** For the whole run (all commands together), from the moment `run` is called. */
   readonly timeoutMs: number;
   /** Aborting kills the running container (cancel). */

@@ -16,6 +16,7 @@ import {
   readFile,
   rename,
   rm,
+  stat,
   unlink,
   type FileHandle,
 } from 'node:fs/promises';
@@ -38,9 +39,25 @@ function nameToSegment(name: string): string {
   return decodeURIComponent(name);
 }
 
-/** Open a Store rooted at `dir` (created 0700 when missing). */
+/** Temp files older than this at open are a killed process's, never a live writer's. */
+const STALE_TMP_MS = 60_000;
+
+/** Remove `.tmp-*` files a killed process left below `dir` (they are never read). */
+async function sweepStaleTmp(dir: string): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  const cutoff = Date.now() - STALE_TMP_MS;
+  for (const ent of entries) {
+    if (!ent.isFile() || !ent.name.startsWith('.tmp-')) continue;
+    const path = join(ent.parentPath, ent.name);
+    const st = await stat(path).catch(() => undefined);
+    if (st !== undefined && st.mtimeMs < cutoff) await rm(path, { force: true });
+  }
+}
+
+/** Open a Store rooted at `dir` (created 0700 when missing; stale temp files removed). */
 export async function openFileStore(dir: string): Promise<Store> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  await sweepStaleTmp(dir);
   const locks = new Map<string, Promise<unknown>>();
 
   const fileFor = (key: string): string => {
@@ -99,13 +116,15 @@ export async function openFileStore(dir: string): Promise<Store> {
     const parent = dirname(file);
     const tmp = join(parent, `.tmp-${randomBytes(6).toString('hex')}`);
     const fh = await openCreatingParent(tmp, parent);
+    // A failed write (ENOSPC, EIO) leaves no temp file behind: it would hold the disk's last
+    // free bytes and survive every retry.
     try {
-      await fh.writeFile(data, 'utf8');
-      if (durable) await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
+      try {
+        await fh.writeFile(data, 'utf8');
+        if (durable) await fh.sync();
+      } finally {
+        await fh.close();
+      }
       await rename(tmp, file);
     } catch (e) {
       await rm(tmp, { force: true });
@@ -135,7 +154,10 @@ export async function openFileStore(dir: string): Promise<Store> {
             opts.durable !== false,
           );
         } catch (e) {
-          throw new AppError('STORAGE_FAILED', `cannot write ${key}`, { cause: e });
+          const code = (e as NodeJS.ErrnoException).code;
+          const why =
+            code === 'ENOSPC' ? ': no space left on device (ENOSPC)' : code ? `: ${code}` : '';
+          throw new AppError('STORAGE_FAILED', `cannot write ${key}${why}`, { cause: e });
         }
         return version;
       });

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { mountSettings } from '../config/mount-settings.js';
 import type { TaskSettings } from '../config/settings-schemas.js';
-import { StorageKeys } from '../config/stored.js';
+import { StorageKeys, type StoredLastCommit } from '../config/stored.js';
 import type { Logger } from '../logging.js';
 import { updateWithCas, type Store } from '../storage/store.js';
 import { createTaskLogWriter, type StoredTaskLog, type TaskLogWriter } from './task-log.js';
@@ -114,15 +114,34 @@ export function createTaskManager(opts: TaskManagerOptions): TaskManager {
   return {
     async recover(reason = 'service restarted') {
       let count = 0;
+      // A run whose commit was recorded before the kill (between the record step and the
+      // task's final write) did succeed: the task says so, with its commit.
+      const last = (await store.get<StoredLastCommit>(StorageKeys.lastSuccessfulCommit))?.value;
       for (const t of await listTasks(store)) {
         if (isCompleted(t.status) || active.has(t.uuid)) continue;
-        await update(t.uuid, (c) => ({
-          ...c,
-          status: 'CANCELED',
-          reason,
-          reason_code: 'SERVICE_RESTARTED',
-          modified: now().toISOString(),
-        }));
+        const recorded =
+          last !== undefined &&
+          t.status === 'RUNNING' &&
+          last.at >= t.created &&
+          (t.commit === '' || t.commit === last.commit);
+        await update(t.uuid, (c) =>
+          recorded
+            ? {
+                ...c,
+                status: 'SUCCEEDED',
+                reason: `commit ${last.commit} processed (recorded before it stopped; ${reason})`,
+                reason_code: 'DEPLOYED',
+                commit: last.commit,
+                modified: now().toISOString(),
+              }
+            : {
+                ...c,
+                status: 'CANCELED',
+                reason,
+                reason_code: 'SERVICE_RESTARTED',
+                modified: now().toISOString(),
+              },
+        );
         count++;
       }
       if (count > 0) logger.info({ count }, 'tasks of a previous process canceled');

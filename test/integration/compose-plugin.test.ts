@@ -195,7 +195,7 @@ describe('docker-compose.plugin.yml', () => {
       await waitForHealth(containerId, 'healthy', 120_000);
       const token = await adminToken();
       const url = await bao(token, ['read', '-field=git_repo_url', 'flant_gitops/configure']);
-      expect(url).toBe(`file://${join(dataDir, 'demo', 'demo-repo.git')}`);
+      expect(url).toBe(`file://${join(scratch, 'repos', 'demo-repo.git')}`);
       const status = JSON.parse(
         await bao(token, ['read', '-format=json', 'flant_gitops/status']),
       ) as { data: Record<string, unknown> };

@@ -148,7 +148,10 @@ describe('run', () => {
   });
 
   it('times out the whole run, kills the container and removes it', async () => {
-    const s = spec('timeout', ['echo before', 'sleep 30', 'echo after'], { timeoutMs: 1500 });
+    const s = spec('timeout', ['echo before', 'sleep 30', 'echo after'], {
+      // Long enough for the first container to start and end on a loaded machine.
+      timeoutMs: 8000,
+    });
     expect(await runner.run(s)).toEqual({ outcome: 'timeout', commandIndex: 1 });
     expect(s.output()).toBe('before\n');
     expect(ourContainers({ 'flant-gitops.test-case': 'timeout' })).toEqual([]);

@@ -42,7 +42,7 @@ describe('ownership of stored settings and poll records', () => {
 
   it('settings keys are used only by the settings owner', () => {
     const settingKeys =
-      /StorageKeys\.(configuration|vaultRequest|trustedKey|trustedSshKey|gitCredential|gitSshKey|vaultAccess|taskConfiguration|webhook)\b/;
+      /StorageKeys\.(configuration|vaultRequest|trustedKey|trustedSshKey|gitCredential|gitSshKey|vaultAccess|taskConfiguration|containerSettings|webhook)\b/;
     expect(filesMatching(settingKeys)).toEqual(['src/config/mount-settings.ts']);
   });
 
