@@ -181,9 +181,11 @@ export function createPluginBackground(deps: PluginBackgroundDeps): BackgroundFa
           work: {
             async begin() {
               running = await startRunning(ctx, deps, settings);
-              const reason = pendingPoll;
+              // Poll at once: the previous holder (a killed node, a crashed process) may have
+              // left a commit half-deployed or missed a push; a poll asked for meanwhile is this one.
+              const reason = pendingPoll ?? 'lease won: catching up';
               pendingPoll = undefined;
-              if (reason !== undefined) running.scheduler.requestPoll(running.lane, reason);
+              running.scheduler.requestPoll(running.lane, reason);
             },
             async end(reason) {
               const r = running;
