@@ -26,6 +26,7 @@ import { benchApprovalLatency } from './b7-approval-latency.js';
 import { benchImage } from './b8-image.js';
 import { benchPlugin } from './b9-plugin.js';
 import { benchSshSignatures } from './b10-ssh-signatures.js';
+import { benchFailover } from './b11-failover.js';
 import { describeMachine } from './lib/machine.js';
 import { mergeReports, writeReports, type BenchResult } from './lib/report.js';
 import { generateRepo, type GeneratedRepo } from './lib/repo.js';
@@ -36,7 +37,7 @@ interface Args {
   readonly merge: boolean;
 }
 
-const ALL = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'];
+const ALL = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11'];
 
 function parseArgs(argv: readonly string[]): Args {
   const i = argv.indexOf('--only');
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
   await step('8', () => benchImage());
   await step('9', () => benchPlugin(image, q ? 50 : 500, q ? 3 : 10));
   await step('10', () => benchSshSignatures(q ? 30 : 300, q ? 5 : 40));
+  await step('11', () => benchFailover(image, q ? 1 : 5, q ? 1 : 3));
 
   const complete = args.only.size === ALL.length && !q;
   if (complete) {

@@ -25,6 +25,7 @@ import { loadOrCreateMountId, prepareWorkDirs } from './mount-identity.js';
 import { hostId } from './host-id.js';
 import { createMountGuard, holderId, type MountGuard } from './mount-lease.js';
 import { readPluginSettings, type PluginSettings } from './plugin-settings.js';
+import { READ_ONLY_STORAGE } from './storage-client.js';
 import { startWebhookListener, type WebhookListener } from './webhook-listener.js';
 
 /** What main.ts gives the factory. */
@@ -40,17 +41,21 @@ export interface PluginBackgroundDeps {
   readonly leaseTtlMs?: number;
 }
 
-/** Answers task cancel on a node that does not run the mount (a standby, or before the lease). */
-const notHolding = (): AppError =>
-  new AppError(
-    'NOT_CONFIGURED',
-    'this node does not run the mount now (a standby, or the previous node still holds it)',
-  );
-
 /** Tasks that Cleanup aborts end CANCELED with this reason. */
 export const STOP_REASON = 'plugin stopped (unmount, reload or seal)';
 /** Tasks a killed plugin process left behind end CANCELED with this reason. */
 export const RESTART_REASON = 'plugin restarted';
+
+/**
+ * What poll and task cancel answer on a node that does not run the mount: OpenBao's read-only
+ * storage error, so that a standby forwards the request to the active node (which runs it).
+ */
+const notHere = (): AppError =>
+  new AppError(
+    'STORAGE_FAILED',
+    `this node does not run the mount now (a standby): ${READ_ONLY_STORAGE}`,
+    { details: { readOnly: true } },
+  );
 
 interface Running {
   readonly lane: string;
@@ -145,18 +150,16 @@ export function createPluginBackground(deps: PluginBackgroundDeps): BackgroundFa
   return (ctx: BackgroundContext): BackgroundWork => {
     let running: Running | undefined;
     let guard: MountGuard | undefined;
-    // A poll asked for before this node won the lease runs as soon as it does.
-    let pendingPoll: string | undefined;
     const budget = deps.stopBudgetMs ?? 1_500;
     // The API passes the mount path it saw; this process has one mount, known here as the lane.
     const control: PipelineControl = {
       requestPoll: (_mount, reason) => {
-        if (running) running.scheduler.requestPoll(running.lane, reason);
-        else pendingPoll = reason;
+        if (!running) throw notHere();
+        running.scheduler.requestPoll(running.lane, reason);
       },
       nextPollAt: () => (running ? running.scheduler.nextPollAt(running.lane) : undefined),
       cancelTask: async (_mount, uuid) => {
-        if (!running) throw notHolding();
+        if (!running) throw notHere();
         return running.runtime.cancelTask(uuid);
       },
     };
@@ -182,10 +185,8 @@ export function createPluginBackground(deps: PluginBackgroundDeps): BackgroundFa
             async begin() {
               running = await startRunning(ctx, deps, settings);
               // Poll at once: the previous holder (a killed node, a crashed process) may have
-              // left a commit half-deployed or missed a push; a poll asked for meanwhile is this one.
-              const reason = pendingPoll ?? 'lease won: catching up';
-              pendingPoll = undefined;
-              running.scheduler.requestPoll(running.lane, reason);
+              // left a commit half-deployed or missed a push.
+              running.scheduler.requestPoll(running.lane, 'lease won: catching up');
             },
             async end(reason) {
               const r = running;

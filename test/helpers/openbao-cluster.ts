@@ -347,6 +347,15 @@ export async function startOpenBaoCluster(
     await must(['secrets', 'enable', '-path=secret', '-version=2', 'kv']);
     for (const m of opts.mounts ?? []) {
       await must(['secrets', 'enable', `-path=${m}`, 'flant_gitops']);
+      // A standby routes a new mount once the mount table change reached it; until then it
+      // answers 404 "no handler for route" instead of serving or forwarding.
+      for (const n of nodes) {
+        await waitFor(
+          `${n.id} to route ${m}/`,
+          async () => (await cliAt(n, ['read', '-format=json', `${m}/status`])).code === 0,
+          30_000,
+        );
+      }
     }
   } catch (e) {
     await stop();

@@ -67,7 +67,13 @@ function containersOfMount(): string[] {
 const started = (commit: string) => (e: RunEvent) => e.kind === 'start' && e.commit === commit;
 const stopped = (commit: string) => (e: RunEvent) => e.kind === 'stop' && e.commit === commit;
 
+/** Ask for a poll through a standby (which forwards it), or any node while there is none. */
 async function pollNow(): Promise<void> {
+  const active = await cluster.active();
+  const standby = cluster.nodes.find((n) => n !== active && n.running());
+  if (standby && (await cluster.cliAt(standby, ['write', '-f', `${MOUNT}/poll`])).code === 0) {
+    return;
+  }
   await cluster.must(['write', '-f', `${MOUNT}/poll`]);
 }
 
