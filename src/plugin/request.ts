@@ -116,7 +116,10 @@ export async function handlePbRequest(
   } catch (e) {
     const appErr = toAppError(e);
     const proto = protoErrorOf(appErr, operation);
-    if (appErr.status >= 500) {
+    if (appErr.details?.['readOnly'] === true) {
+      // A standby: OpenBao forwards the request to the active node, where it is served.
+      env.logger.debug(fields, 'api request left to the active node');
+    } else if (appErr.status >= 500) {
       env.logger.error(
         { ...fields, code: appErr.code, error: appErr.reason, cause: String(appErr.cause ?? '') },
         'api request failed',

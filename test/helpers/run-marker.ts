@@ -19,7 +19,10 @@ export interface RunEvent {
   readonly run: string;
   /** Date.now() on arrival. */
   readonly at: number;
-  /** At a start: running containers of the mount, this one included (-1 when not known). */
+  /**
+   * At a start: running containers of the mount (-1 when not known). The calling container
+   * itself is normally among them; 2 or more means two runs at once.
+   */
   readonly running: number;
 }
 
@@ -39,13 +42,15 @@ export interface RunMarker {
 async function runningOf(lane: string): Promise<number> {
   const { stdout } = await execFileP('docker', [
     'ps',
-    '-q',
+    '-a',
+    '--format',
+    '{{.ID}} {{.State}} {{.Status}} {{.Labels}}',
     '--filter',
     `label=flant-gitops.mount=${lane}`,
-    '--filter',
-    'status=running',
   ]);
-  return stdout.split('\n').filter(Boolean).length;
+  const lines = stdout.split('\n').filter(Boolean);
+  if (process.env['FG_MARKER_DEBUG']) process.stderr.write(`marker: ${lines.join(' | ')}\n`);
+  return lines.filter((l) => l.split(' ')[1] === 'running').length;
 }
 
 /** Start the marker on 127.0.0.1. */

