@@ -50,7 +50,10 @@ async function runningOf(lane: string): Promise<number> {
   ]);
   const lines = stdout.split('\n').filter(Boolean);
   if (process.env['FG_MARKER_DEBUG']) process.stderr.write(`marker: ${lines.join(' | ')}\n`);
-  return lines.filter((l) => l.split(' ')[1] === 'running').length;
+  // "created" too: dockerd may not have recorded "running" yet when a fresh container's first
+  // command already calls (seen under load); exited, dead and removing containers run nothing.
+  return lines.filter((l) => ['running', 'created', 'restarting'].includes(l.split(' ')[1] ?? ''))
+    .length;
 }
 
 /** Start the marker on 127.0.0.1. */
