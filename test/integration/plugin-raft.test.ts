@@ -88,7 +88,10 @@ async function tasks(): Promise<TaskView[]> {
   const ids = JSON.parse(await cluster.must(['list', '-format=json', `${MOUNT}/task`])) as string[];
   const out: TaskView[] = [];
   for (const id of ids) {
-    const t = await readData(`${MOUNT}/task/${id}`);
+    // A task pruned from the history between the list and the read is simply gone.
+    const r = await cluster.cli(['read', '-format=json', `${MOUNT}/task/${id}`]);
+    if (r.code !== 0) continue;
+    const t = (JSON.parse(r.stdout) as { data: Record<string, unknown> }).data;
     out.push({ id, status: String(t.status), reason: String(t.reason ?? '') });
   }
   return out;
