@@ -117,9 +117,10 @@ export async function benchFailover(
       'commands=["true"]',
     ]);
     await c.must(['kv', 'put', '-mount=secret', 'failover', 'i=0']);
+    await c.must(['write', '-f', `${MOUNT}/poll`]);
     await waitFor(
       'the first poll',
-      async () => (await c.cli(['read', '-field=last_poll_at', `${MOUNT}/status`])).code === 0,
+      async () => (await lastPollAt(c, await c.active())) !== undefined,
       60_000,
     );
     await c.waitTolerant();
