@@ -183,10 +183,14 @@ export function createPluginBackground(deps: PluginBackgroundDeps): BackgroundFa
           logger: ctx.logger,
           work: {
             async begin() {
-              running = await startRunning(ctx, deps, settings);
-              // Poll at once: the previous holder (a killed node, a crashed process) may have
-              // left a commit half-deployed or missed a push.
-              running.scheduler.requestPoll(running.lane, 'lease won: catching up');
+              const r = await startRunning(ctx, deps, settings);
+              running = r;
+              // A configured mount polls at once: the previous holder (a killed node, a crashed
+              // process) may have left a commit half-deployed or missed a push. (An unconfigured
+              // one must not: the scheduler would count it as polled and wait a whole period.)
+              if ((await r.runtime.pollPeriodSeconds()) !== undefined) {
+                r.scheduler.requestPoll(r.lane, 'lease won: catching up');
+              }
             },
             async end(reason) {
               const r = running;
