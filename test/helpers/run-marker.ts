@@ -30,6 +30,11 @@ export interface RunEvent {
 export interface RunMarker {
   readonly url: string;
   readonly events: readonly RunEvent[];
+  /**
+   * Keep the next start hit of `commit` waiting for its answer (the run is certainly in flight)
+   * until the returned function is called.
+   */
+  holdNextStart(commit: string): () => void;
   /** Count containers with this `flant-gitops.mount` label at each start. */
   watchMount(lane: string): void;
   /** The shell the mount runs: start hit, `sleep seconds`, stop hit. */
@@ -61,6 +66,7 @@ export async function startRunMarker(): Promise<RunMarker> {
   const events: RunEvent[] = [];
   const waiters = new Set<() => void>();
   let lane: string | undefined;
+  const holds = new Map<string, Promise<void>>();
   const server: Server = createServer((req, res) => {
     const at = Date.now();
     const url = new URL(req.url ?? '/', 'http://marker');
@@ -73,10 +79,13 @@ export async function startRunMarker(): Promise<RunMarker> {
     const commit = url.searchParams.get('commit') ?? '';
     const run = url.searchParams.get('run') ?? '';
     const count = kind === 'start' && lane ? runningOf(lane).catch(() => -1) : Promise.resolve(-1);
-    void count.then((running) => {
+    const held = kind === 'start' ? holds.get(commit) : undefined;
+    if (held) holds.delete(commit);
+    void count.then(async (running) => {
       events.push({ kind, commit, run, at, running });
-      res.end('ok\n');
       for (const w of [...waiters]) w();
+      await held;
+      res.end('ok\n');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -85,6 +94,16 @@ export async function startRunMarker(): Promise<RunMarker> {
   return {
     url,
     events,
+    holdNextStart(commit) {
+      let release = (): void => undefined;
+      holds.set(
+        commit,
+        new Promise<void>((r) => {
+          release = r;
+        }),
+      );
+      return () => release();
+    },
     watchMount(l) {
       lane = l;
     },

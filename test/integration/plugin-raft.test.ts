@@ -209,17 +209,23 @@ describe('the plugin on a three-node OpenBao cluster', () => {
     for (let i = 0; i < 20; i++) {
       const tip = await signedCommit(`push ${i}\n`);
       commits.push(tip);
+      // On a kill round the run's start call waits for its answer: the kill lands mid-run.
+      const release = kills.has(i) ? marker.holdNextStart(tip) : undefined;
       await pollNow();
       await marker.when(started(tip));
-      if (!kills.has(i)) continue;
-      // The run of `tip` is in flight now: kill its node.
+      if (!release) continue;
       const victim = await cluster.active();
       await cluster.kill(victim);
+      release();
       // The new active node cancels the orphaned task, sweeps its container and runs it again.
       await marker.when(stopped(tip), 180_000);
+      // At least one task more was found RUNNING and canceled by a new holder (a second election
+      // right after the kill can leave one more: its Cleanup could no longer write).
+      const had = recovered.size;
       for (const t of await tasks()) {
         if (t.status === 'CANCELED' && t.reason === 'plugin restarted') recovered.add(t.id);
       }
+      expect(recovered.size).toBeGreaterThan(had);
       await cluster.restart(victim);
       await cluster.waitTolerant();
     }
@@ -243,7 +249,7 @@ describe('the plugin on a three-node OpenBao cluster', () => {
       async () => !(await readData(`${MOUNT}/status`)).running_task,
     );
     expect((await tasks()).filter((t) => t.status === 'RUNNING')).toEqual([]);
-    expect(recovered.size).toBe(3);
+    expect(recovered.size).toBeGreaterThanOrEqual(3);
     await waitFor(
       'no container of the mount',
       async () => containersOfMount().length === 0,
@@ -254,9 +260,11 @@ describe('the plugin on a three-node OpenBao cluster', () => {
   it('bao operator step-down mid-run: the run is stopped and released, the next active node reruns it', async () => {
     const before = marker.events.length;
     const tip = await signedCommit('step-down\n');
+    const release = marker.holdNextStart(tip);
     await pollNow();
     await marker.when(started(tip));
     const old = await cluster.stepDown();
+    release();
     await marker.when(stopped(tip), 120_000);
     expect((await cluster.active()).id).not.toBe(old.id);
     await waitFor(
