@@ -27,6 +27,7 @@ import { benchApprovalLatency } from './b7-approval-latency.js';
 import { benchImage } from './b8-image.js';
 import { benchPlugin } from './b9-plugin.js';
 import { benchSshSignatures } from './b10-ssh-signatures.js';
+import { benchFailover } from './b11-failover.js';
 import { benchThousandMounts } from './b12-thousand-mounts.js';
 import { describeMachine } from './lib/machine.js';
 import { mergeReports, writeReports, type BenchResult } from './lib/report.js';
@@ -38,7 +39,7 @@ interface Args {
   readonly merge: boolean;
 }
 
-const ALL = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '12'];
+const ALL = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'];
 
 function parseArgs(argv: readonly string[]): Args {
   const i = argv.indexOf('--only');
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
   await step('8', () => benchImage());
   await step('9', () => benchPlugin(image, q ? 50 : 500, q ? 3 : 10));
   await step('10', () => benchSshSignatures(q ? 30 : 300, q ? 5 : 40));
+  await step('11', () => benchFailover(image, q ? 1 : 5, q ? 1 : 3));
   await step('12', () => benchThousandMounts(image, q ? 100 : 1000, q ? 1 : 2));
 
   const complete = args.only.size === ALL.length && !q;

@@ -204,6 +204,11 @@ export function createBackend(deps: BackendDeps): Backend {
         log.info({}, 'cleanup done');
         return {};
       }),
+      // On a cluster's standbys OpenBao calls this for every key the active node writes (the
+      // lease renewal too, every second). Nothing here needs dropping: no process caches storage
+      // (every read goes to the replica; the settings owner compares stored bytes), and what is
+      // derived from settings (the webhook index) lives only in the lease holder, on the active
+      // node, which hears of its own writes through the settings events.
       InvalidateKey: unary(log, 'InvalidateKey', async (a: { key: string }) => {
         log.debug({ key: a.key }, 'invalidate key');
         return {};

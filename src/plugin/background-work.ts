@@ -1,8 +1,10 @@
 /**
  * The plugin's background work: the mount's runtime (pipeline, signature gate, wrapped Vault
  * requests, Docker runs) composed exactly as the service composes it (mount-composition.ts), its
- * scheduler, and the webhook listener. OpenBao starts it in Initialize and stops it in Cleanup
- * (background.ts says why never earlier). Storage is the mount's brokered storage; git mirrors
+ * scheduler, and the webhook listener. OpenBao calls Initialize on every unsealed node of a
+ * cluster, standbys included, so Initialize only starts the mount's guard (mount-lease.ts): the
+ * work runs while this process holds the mount's lease, which only the active node can write.
+ * Cleanup stops it (background.ts says why never earlier than Initialize). Storage is the mount's brokered storage; git mirrors
  * and run dirs live below the plugin's local data dir.
  *
  * Stopping must be prompt: after Cleanup the host sends Shutdown and kills the process 2 s
@@ -12,6 +14,7 @@
  */
 import { join } from 'node:path';
 import type { LocalRepoPolicy } from '../config/local-repos.js';
+import { AppError } from '../errors.js';
 import { composeMount, createSharedAdapters } from '../mount-composition.js';
 import type { PipelineControl } from '../pipeline/control.js';
 import type { MountRuntime } from '../pipeline/mount-runtime.js';
@@ -21,7 +24,10 @@ import type { VaultAccessService } from '../vault/types.js';
 import type { BackgroundContext, BackgroundFactory, BackgroundWork } from './background.js';
 import { wholeStoreView } from './mount-store.js';
 import { loadOrCreateMountId, prepareWorkDirs } from './mount-identity.js';
-import { readPluginSettings } from './plugin-settings.js';
+import { hostId } from './host-id.js';
+import { createMountGuard, holderId, type MountGuard } from './mount-lease.js';
+import { readPluginSettings, type PluginSettings } from './plugin-settings.js';
+import { READ_ONLY_STORAGE } from './storage-client.js';
 import { startWebhookListener, type WebhookListener } from './webhook-listener.js';
 
 /** What main.ts gives the factory. */
@@ -35,12 +41,25 @@ export interface PluginBackgroundDeps {
   readonly stopBudgetMs?: number;
   /** The host operator's approved local repository roots (see plugin-settings.ts). */
   readonly localRepos?: LocalRepoPolicy;
+  /** Lifetime of the mount's lease (default PLUGIN_LEASE_TTL_MS). */
+  readonly leaseTtlMs?: number;
 }
 
 /** Tasks that Cleanup aborts end CANCELED with this reason. */
 export const STOP_REASON = 'plugin stopped (unmount, reload or seal)';
 /** Tasks a killed plugin process left behind end CANCELED with this reason. */
 export const RESTART_REASON = 'plugin restarted';
+
+/**
+ * What poll and task cancel answer on a node that does not run the mount: OpenBao's read-only
+ * storage error, so that a standby forwards the request to the active node (which runs it).
+ */
+const notHere = (): AppError =>
+  new AppError(
+    'STORAGE_FAILED',
+    `this node does not run the mount now (a standby): ${READ_ONLY_STORAGE}`,
+    { details: { readOnly: true } },
+  );
 
 interface Running {
   readonly lane: string;
@@ -52,12 +71,8 @@ interface Running {
 async function startRunning(
   ctx: BackgroundContext,
   deps: PluginBackgroundDeps,
-): Promise<Running | undefined> {
-  const settings = readPluginSettings(deps.argv, deps.env, ctx.config);
-  if (settings.pipeline === 'off') {
-    ctx.logger.info({ pid: process.pid }, 'pipeline off: serving the API only');
-    return undefined;
-  }
+  settings: PluginSettings,
+): Promise<Running> {
   const lane = await loadOrCreateMountId(ctx.store);
   const dirs = await prepareWorkDirs(ctx.dataDir, lane);
   // The runtime and the webhook directory expect the service's whole store; the lane is its
@@ -78,7 +93,9 @@ async function startRunning(
     mirrorRoot: dirs.mirrors,
     tempRoot: dirs.runs,
     networkMode: settings.containerNetwork,
-    instanceId: dirs.instanceId,
+    // The mount's id labels its containers, the same on every node of a cluster: whichever node
+    // wins the lease next sweeps what a dead holder left on its host.
+    instanceId: lane,
     logger,
     vaultAccess: deps.vaultAccess,
     restartReason: RESTART_REASON,
@@ -119,42 +136,91 @@ async function startRunning(
   return { lane, runtime, scheduler, listener };
 }
 
+/** Stop a running mount: abort its task, stop polling; true when it stopped within the budget. */
+async function stopRunning(
+  r: Running,
+  reason: string,
+  budgetMs: number,
+  logger: BackgroundContext['logger'],
+): Promise<boolean> {
+  const aborted = r.runtime.abort(reason);
+  let timer: NodeJS.Timeout | undefined;
+  const budget = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), budgetMs);
+  });
+  const quiet = await Promise.race([
+    Promise.allSettled([r.listener?.close(), r.scheduler.stop()]).then(() => true),
+    budget,
+  ]);
+  clearTimeout(timer);
+  logger.info({ aborted, reason, quiet }, 'background work stopped');
+  return quiet;
+}
+
 /** The factory main.ts hands to the runtime. */
 export function createPluginBackground(deps: PluginBackgroundDeps): BackgroundFactory {
   return (ctx: BackgroundContext): BackgroundWork => {
     let running: Running | undefined;
+    let guard: MountGuard | undefined;
+    const budget = deps.stopBudgetMs ?? 1_500;
     // The API passes the mount path it saw; this process has one mount, known here as the lane.
-    const control = (r: Running): PipelineControl => ({
-      requestPoll: (_mount, reason) => r.scheduler.requestPoll(r.lane, reason),
-      nextPollAt: () => r.scheduler.nextPollAt(r.lane),
-      unrecordedFailure: () => r.runtime.unrecordedFailure(),
-      cancelTask: async (_mount, uuid) => r.runtime.cancelTask(uuid),
-    });
+    const control: PipelineControl = {
+      requestPoll: (_mount, reason) => {
+        if (!running) throw notHere();
+        running.scheduler.requestPoll(running.lane, reason);
+      },
+      nextPollAt: () => (running ? running.scheduler.nextPollAt(running.lane) : undefined),
+      unrecordedFailure: () => running?.runtime.unrecordedFailure(),
+      cancelTask: async (_mount, uuid) => {
+        if (!running) throw notHere();
+        return running.runtime.cancelTask(uuid);
+      },
+    };
     let pipeline: PipelineControl | undefined;
     return {
-      // Absent until started (or with the pipeline off): the backend then answers a clear 400.
+      // Absent with the pipeline off: the backend then answers a clear 400.
       get pipeline() {
         return pipeline;
       },
       async start() {
-        running = await startRunning(ctx, deps);
-        pipeline = running ? control(running) : undefined;
+        const settings = readPluginSettings(deps.argv, deps.env, ctx.config);
+        if (settings.pipeline === 'off') {
+          ctx.logger.info({ pid: process.pid }, 'pipeline off: serving the API only');
+          return;
+        }
+        pipeline = control;
+        guard = createMountGuard({
+          store: ctx.store,
+          holder: holderId(hostId()),
+          ...(deps.leaseTtlMs === undefined ? {} : { ttlMs: deps.leaseTtlMs }),
+          logger: ctx.logger,
+          work: {
+            async begin() {
+              const r = await startRunning(ctx, deps, settings);
+              running = r;
+              // A configured mount polls at once: the previous holder (a killed node, a crashed
+              // process) may have left a commit half-deployed or missed a push. (An unconfigured
+              // one must not: the scheduler would count it as polled and wait a whole period.)
+              if ((await r.runtime.pollPeriodSeconds()) !== undefined) {
+                r.scheduler.requestPoll(r.lane, 'lease won: catching up');
+              }
+            },
+            async end(reason) {
+              const r = running;
+              running = undefined;
+              return r ? stopRunning(r, reason, budget, ctx.logger) : true;
+            },
+          },
+        });
+        await guard.start();
       },
       periodic() {
         // The rollback tick (once a minute) backs up the scheduler's own ticker; never awaited.
         if (running) void running.scheduler.tick();
       },
       async stop() {
-        const r = running;
-        running = undefined;
         pipeline = undefined;
-        if (!r) return;
-        const aborted = r.runtime.abort(STOP_REASON);
-        const budget = new Promise<void>((resolve) =>
-          setTimeout(resolve, deps.stopBudgetMs ?? 1_500).unref(),
-        );
-        await Promise.race([Promise.allSettled([r.listener?.close(), r.scheduler.stop()]), budget]);
-        ctx.logger.info({ aborted }, 'background work stopped');
+        await guard?.stop(STOP_REASON);
       },
     };
   };

@@ -10,6 +10,7 @@ import type { DispatchContext, DispatchOperation, Dispatcher } from '../api/disp
 import type { PathFinder } from '../api/paths.js';
 import { AppError, toAppError } from '../errors.js';
 import type { Logger } from '../logging.js';
+import { READ_ONLY_STORAGE } from './storage-client.js';
 import { ErrType, type HandleRequestReply, type PbRequest, type ProtoError } from './messages.js';
 
 /** What a request needs besides itself; `periodic` runs on every rollback tick. */
@@ -74,6 +75,10 @@ export function protoErrorOf(e: AppError, operation: DispatchOperation): ProtoEr
     case 'INTERNAL':
       return { err_type: ErrType.coded, err_msg: 'internal error', err_code: '500' };
     case 'STORAGE_FAILED':
+      // On a standby a write fails as read-only: OpenBao's own text makes it forward the request.
+      if (e.details?.['readOnly'] === true) {
+        return { err_type: ErrType.unknown, err_msg: READ_ONLY_STORAGE };
+      }
       return { err_type: ErrType.coded, err_msg: 'storage is unavailable', err_code: '503' };
     default:
       return { err_type: ErrType.coded, err_msg: e.reason, err_code: String(e.status) };
@@ -111,7 +116,10 @@ export async function handlePbRequest(
   } catch (e) {
     const appErr = toAppError(e);
     const proto = protoErrorOf(appErr, operation);
-    if (appErr.status >= 500) {
+    if (appErr.details?.['readOnly'] === true) {
+      // A standby: OpenBao forwards the request to the active node, where it is served.
+      env.logger.debug(fields, 'api request left to the active node');
+    } else if (appErr.status >= 500) {
       env.logger.error(
         { ...fields, code: appErr.code, error: appErr.reason, cause: String(appErr.cause ?? '') },
         'api request failed',

@@ -14,6 +14,13 @@ type Unary = (
   cb: (e: grpc.ServiceError | null, reply?: Record<string, unknown>) => void,
 ) => void;
 
+/**
+ * OpenBao's text for a write to storage that this node may not write: a standby's (read-enabled
+ * standbys serve reads from their replica). Kept as the marker `readOnly`, so the request's error
+ * carries the same text back and OpenBao forwards the request to the active node.
+ */
+export const READ_ONLY_STORAGE = 'cannot write to readonly storage';
+
 /** Call one unary method of `client` and return its reply, throwing STORAGE_FAILED on errors. */
 function call(client: grpc.Client, method: string, args: object): Promise<Record<string, unknown>> {
   const fn = (client as unknown as Record<string, Unary>)[method];
@@ -29,7 +36,10 @@ function call(client: grpc.Client, method: string, args: object): Promise<Record
       const r = reply ?? {};
       const msg = typeof r['err'] === 'string' ? r['err'] : '';
       if (msg !== '') {
-        reject(new AppError('STORAGE_FAILED', `storage ${method}: ${msg}`));
+        const details = msg.includes(READ_ONLY_STORAGE) ? { readOnly: true } : undefined;
+        reject(
+          new AppError('STORAGE_FAILED', `storage ${method}: ${msg}`, details ? { details } : {}),
+        );
         return;
       }
       resolve(r);

@@ -36,6 +36,11 @@ export interface LeaseOptions {
   readonly ttlMs?: number;
   /** ms since the epoch (default Date.now). */
   readonly now?: () => number;
+  /**
+   * True when `holder` is known to be gone before its lease expires (a process of this same host
+   * that no longer runs): its lease may be taken at once instead of after `expires`.
+   */
+  readonly isDead?: (holder: string) => boolean;
 }
 
 /** The outcome of one tick: whether we hold the lease now, and a storage error if there was one. */
@@ -95,7 +100,8 @@ export function createLease(opts: LeaseOptions): Lease {
     async tryAcquire() {
       const entry = await opts.store.get<LeaseRecord>(key);
       const rec = entry?.value;
-      if (rec && rec.holder !== opts.holder && now() < rec.expires) {
+      const live = rec !== undefined && !(opts.isDead?.(rec.holder) ?? false);
+      if (rec && live && rec.holder !== opts.holder && now() < rec.expires) {
         mine = undefined;
         return false;
       }
