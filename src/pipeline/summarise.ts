@@ -11,9 +11,10 @@ import type { Store } from '../storage/store.js';
 import type { StoredTask } from '../tasks/task-record.js';
 import type { TaskManager, TaskOutcome } from '../tasks/task-manager.js';
 import {
+  previousPollState,
   readLastCommit,
-  readPollState,
   type PollOutcome,
+  type PollStateMemory,
   type StoredPollState,
 } from './poll-state.js';
 import type { RunOutcome } from './run-context.js';
@@ -56,6 +57,8 @@ export interface SummariseInput {
   readonly store: Store;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** The runtime's memory of the poll state it wrote last (absent: read it from the store). */
+  readonly memory?: PollStateMemory;
 }
 
 /**
@@ -83,10 +86,12 @@ async function writePollState(
 ): Promise<PollOutcome> {
   const { outcome, store } = input;
   // The previous remote tip is needed only when this poll did not learn one.
-  const previous = await readPollState(store);
+  const previous = await previousPollState(store, input.memory);
   const remoteTip = outcome.state.tip ?? previous?.remote_tip ?? '';
   const kept = previous?.signatures?.commit === remoteTip ? previous.signatures : null;
-  const last = (await readLastCommit(store))?.value.commit;
+  // An up-to-date poll changed nothing since its probe read the last successful commit.
+  const probed = outcome.kind === 'up-to-date' ? outcome.state.lastStored : undefined;
+  const last = probed ?? (await readLastCommit(store))?.value.commit;
   const failed = outcome.kind === 'failed' ? outcome.error : undefined;
   const pollOutcome: PollOutcome =
     outcome.kind === 'failed' ? (task.status === 'CANCELED' ? 'canceled' : 'failed') : outcome.kind;
@@ -101,7 +106,9 @@ async function writePollState(
     task: task.uuid,
     signatures: outcome.state.signatures ?? kept,
   };
+  if (input.memory) input.memory.last = undefined;
   await store.put(StorageKeys.pollState, state, { durable: false });
+  if (input.memory) input.memory.last = state;
   input.logger.info(
     { task: task.uuid, outcome: pollOutcome, code: state.last_poll_code, commit: task.commit },
     'poll summarised',
