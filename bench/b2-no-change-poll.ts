@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createSettingsEvents } from '../src/config/settings-events.js';
 import type { Configuration } from '../src/config/settings-schemas.js';
 import { mountScope, StorageKeys } from '../src/config/stored.js';
 import { SimpleGitMirrorFactory } from '../src/git/index.js';
@@ -16,6 +17,7 @@ import type { GitMirror, GitMirrorFactory, GitRemoteSpec } from '../src/git/type
 import { silentLogger } from '../src/logging.js';
 import { createMountRuntime } from '../src/pipeline/mount-runtime.js';
 import { readPollState } from '../src/pipeline/poll-state.js';
+import { PERIODIC } from '../src/scheduler/scheduler.js';
 import { createOpenPgpVerifier } from '../src/pgp/openpgp.js';
 import { createDockerRunner } from '../src/runner/docker.js';
 import { openFileStore } from '../src/storage/file-store.js';
@@ -66,6 +68,8 @@ export async function benchNoChangePoll(
     runner: createDockerRunner({ logger }),
     logger,
     tempRoot: root,
+    // As src/service.ts composes it: a settings hub (the runtime caches settings only with one).
+    settingsEvents: createSettingsEvents(),
   });
   const tip = (await git(repo.origin, ['rev-parse', 'refs/heads/main'])).trim();
   const config: Configuration = {
@@ -100,7 +104,8 @@ export async function benchNoChangePoll(
     const ours: number[] = [];
     const base: number[] = [];
     for (let i = -2; i < reps; i++) {
-      const a = await timeMs(() => runtime.poll('bench'));
+      // A periodic poll, as the scheduler starts one between pushes.
+      const a = await timeMs(() => runtime.poll(PERIODIC));
       const b = await timeMs(() => git(repo.origin, lsArgs));
       const state = await readPollState(runtime.store);
       if (state?.last_poll_outcome !== 'up-to-date') {

@@ -2,11 +2,17 @@
  * buildApp(deps) → the HTTP app, which never listens by itself: src/service.ts calls `listen`, tests
  * call `app.inject()`. All adapters arrive through `deps`; nothing here reaches for globals.
  */
-import { fastify, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import {
+  fastify,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { registerApiRoutes } from './http/api-routes.js';
 import { registerExtensions } from './http/extensions.js';
 import type { AppDeps } from './http/types.js';
-import { registerVaultWire } from './http/vault-wire.js';
+import { API_PREFIX, registerVaultWire } from './http/vault-wire.js';
 
 export type { AppDeps } from './http/types.js';
 
@@ -60,12 +66,21 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     log.info({ method: request.method, status, code: error.code }, 'request rejected');
     await reply.code(status).send({ errors: [error.message] });
   });
-  app.setNotFoundHandler(async (_request, reply) => {
+  const notFound = async (_request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     await reply.code(404).send({ errors: [] });
-  });
+  };
+  app.setNotFoundHandler(notFound);
 
-  registerVaultWire(app, deps.authorizer);
-  registerApiRoutes(app, deps);
+  // The Vault API in its own plugin context (fastify encapsulation): Vault's wire hooks run for
+  // /v1 requests (their 404s included) and not for every webhook delivery, health check or scrape.
+  void app.register(
+    async (v1) => {
+      v1.setNotFoundHandler(notFound);
+      registerVaultWire(v1, deps.authorizer);
+      registerApiRoutes(v1, deps);
+    },
+    { prefix: API_PREFIX },
+  );
   registerExtensions(app, deps);
   return app;
 }

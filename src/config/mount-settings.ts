@@ -86,6 +86,8 @@ export interface MountSettings {
   effectiveTaskSettings(): Promise<TaskSettings>;
   /** The container settings, with the schema's (locked-down) defaults when none were written. */
   effectiveContainerSettings(): Promise<ContainerSettings>;
+  /** Forget what the read cache holds (see MountSettingsOptions.cacheMaxAgeMs); a no-op without. */
+  dropCache(): void;
 }
 
 /** Options of the owner. */
@@ -96,6 +98,17 @@ export interface MountSettingsOptions {
   readonly events?: SettingsEvents;
   /** Where skipped invalid items of a list are reported. */
   readonly logger?: Logger;
+  /**
+   * Keep the settings kept once per mount (configuration, git credential and SSH key, …) in
+   * memory for at most this many milliseconds (asked at each read; 0: read the store every time).
+   * Honoured only with `events`: a long-lived owner (a mount runtime's) subscribes to the hub, so
+   * a write through any owner in this process drops the cached value at once. Writes by another
+   * replica (Vault KV) or another OpenBao node are not announced here: the maximum age is what
+   * bounds how long they go unseen, so the caller keeps it at most one poll period.
+   */
+  readonly cacheMaxAgeMs?: () => number;
+  /** The clock of the cache (default Date.now). */
+  readonly nowMs?: () => number;
 }
 
 /** The defaults of `task/configure`, from its schema (30m, 10). */
@@ -133,17 +146,48 @@ export function mountSettings(store: Store, opts: MountSettingsOptions = {}): Mo
     );
   };
 
+  // The read cache of the single settings: the value (undefined: none stored) and when it was
+  // read. Dropped by every announced write of the setting (this owner's own included) and by
+  // dropCache(); otherwise served until it is cacheMaxAgeMs() old. A read that overlapped a
+  // drop is not kept (it may have read the value the write replaced): `drops` counts them.
+  const maxAgeMs = opts.events === undefined ? undefined : opts.cacheMaxAgeMs;
+  const nowMs = opts.nowMs ?? Date.now;
+  const cache = new Map<SettingName, { readonly value: unknown; readonly at: number }>();
+  let drops = 0;
+  const drop = (setting?: SettingName): void => {
+    drops++;
+    if (setting === undefined) cache.clear();
+    else cache.delete(setting);
+  };
+  if (maxAgeMs !== undefined) {
+    opts.events?.subscribe((c) => {
+      if (c.mount === mount) drop(c.setting);
+    });
+  }
+
   const single = <T>(schema: z.ZodType<T>, setting: SettingName, key: string) => ({
     async get(): Promise<T | undefined> {
+      const hit = cache.get(setting);
+      if (hit !== undefined && maxAgeMs !== undefined && nowMs() - hit.at < maxAgeMs()) {
+        return hit.value as T | undefined;
+      }
+      const at = nowMs();
+      const before = drops;
       const e = await store.get(key);
-      return e === undefined ? undefined : check(schema, setting, key, e.value);
+      const value = e === undefined ? undefined : check(schema, setting, key, e.value);
+      if (maxAgeMs !== undefined && drops === before) cache.set(setting, { value, at });
+      return value;
     },
     async put(value: T): Promise<void> {
+      drop(setting);
       await store.put(key, value);
+      drop(setting);
       announce(setting);
     },
     async delete(): Promise<void> {
+      drop(setting);
       await store.delete(key);
+      drop(setting);
       announce(setting);
     },
   });
@@ -208,6 +252,9 @@ export function mountSettings(store: Store, opts: MountSettingsOptions = {}): Mo
     },
     async effectiveContainerSettings() {
       return (await containerSettings.get()) ?? DEFAULT_CONTAINER_SETTINGS;
+    },
+    dropCache() {
+      drop();
     },
   };
 }

@@ -58,7 +58,10 @@ function splitUrl(url: string): { mount: string; path: string } | undefined {
   }
 }
 
-/** Register `/v1/<mount>/<path>` for every configured mount's API paths. */
+/**
+ * Register `/v1/<mount>/<path>` for every configured mount's API paths, on the API's plugin
+ * context (registered with prefix `/v1`, src/app.ts); requests are parsed from their full URL.
+ */
 export function registerApiRoutes(app: FastifyInstance, deps: AppDeps): void {
   const dispatch = createDispatcher(deps.paths ?? apiPaths);
   const stores = new Map<string, Store>(
@@ -129,7 +132,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: AppDeps): void {
     }
   }
 
-  app.route({ method: ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'], url: '/v1/*', handler: handle });
+  app.route({ method: ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'], url: '/*', handler: handle });
 }
 
 /** Fields of a request: the JSON body for writes, query parameters (minus list/help) otherwise. */

@@ -58,11 +58,16 @@ export function lookupData(d: TokenDescription): Record<string, unknown> {
   };
 }
 
-const isApi = (url: string): boolean => url.startsWith('/v1/');
+/** The prefix of the Vault-style API; its routes and these hooks live in one plugin context. */
+export const API_PREFIX = '/v1';
+
+const isApi = (url: string): boolean => url.startsWith(`${API_PREFIX}/`);
 
 /**
- * Register the hooks (content type, wrapping refusal) on every /v1 route, and the token lookup
- * routes when the authorizer can describe tokens.
+ * Register the hooks (content type, wrapping refusal) and, when the authorizer can describe
+ * tokens, the token lookup routes on `app`: the plugin context of the API, registered with
+ * prefix API_PREFIX (src/app.ts), so the hooks never run for the routes outside it (the webhook
+ * receiver's above all). The URL check stays: that context's 404 handler also answers `/v1`.
  */
 export function registerVaultWire(app: FastifyInstance, authorizer: DescribingAuthorizer): void {
   app.addHook('onRequest', (request, reply, done) => {
@@ -92,10 +97,10 @@ export function registerVaultWire(app: FastifyInstance, authorizer: DescribingAu
   };
   const self = async (request: FastifyRequest, reply: FastifyReply): Promise<void> =>
     answer(tokenFromHeaders(request.headers), reply);
-  app.route({ method: ['GET', 'POST'], url: '/v1/auth/token/lookup-self', handler: self });
+  app.route({ method: ['GET', 'POST'], url: '/auth/token/lookup-self', handler: self });
   app.route({
     method: ['GET', 'POST'],
-    url: '/v1/auth/token/lookup',
+    url: '/auth/token/lookup',
     handler: async (request, reply) => {
       // Only a caller this server accepts may look up, and only a token this server knows.
       const caller = tokenFromHeaders(request.headers);

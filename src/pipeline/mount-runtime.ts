@@ -22,7 +22,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { SignatureVerifier } from '../pgp/types.js';
 import type { ContainerRunner } from '../runner/types.js';
-import type { PollTarget } from '../scheduler/scheduler.js';
+import { PERIODIC, type PollTarget } from '../scheduler/scheduler.js';
 import { scopedStore, type Store } from '../storage/store.js';
 import { createTaskManager, type TaskManager } from '../tasks/task-manager.js';
 import type { StoredTask } from '../tasks/task-record.js';
@@ -30,7 +30,7 @@ import type { VaultAccessService } from '../vault/types.js';
 import { runPipeline, type StartedTask } from './pipeline.js';
 import { runLabels } from './steps-run.js';
 import { pipelineSignaturePolicy } from './signature-policy.js';
-import { readPollState, type PollResult } from './poll-state.js';
+import { previousPollState, type PollResult, type PollStateMemory } from './poll-state.js';
 import type { PipelineDeps, SignaturePolicy } from './run-context.js';
 import { summarise, summariseUnrecorded, type UnrecordedFailure } from './summarise.js';
 import { toAppError } from '../errors.js';
@@ -147,11 +147,22 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
   const { mount } = opts;
   const store = scopedStore(opts.store, mountScope(mount));
   const logger = opts.logger.child({ mount });
+  // Periodic polls read settings through the owner's cache, kept at most one poll period
+  // (cacheWindowMs, set by each poll from the configuration it read). A write through this
+  // process drops a cached value at once (the settings hub announces it). A write by another
+  // replica or OpenBao node is not announced here; a cached value is never used once it is one
+  // poll period old, so a periodic poll acts at worst on what the poll before it read — stale for
+  // one poll at most — and every other poll (requested through the API, a webhook, a won lease,
+  // a follow-up) drops the cache first, so "configure, then poll" on any replica acts on what
+  // was written. A period of 0 (every tick) caches nothing, nor does a runtime without a hub.
+  let cacheWindowMs = 0;
   const settings = mountSettings(store, {
     mount,
     logger,
     ...(opts.settingsEvents === undefined ? {} : { events: opts.settingsEvents }),
+    cacheMaxAgeMs: () => cacheWindowMs,
   });
+  const pollMemory: PollStateMemory = { last: undefined };
   const now = opts.now ?? (() => new Date());
   const tasks = createTaskManager({
     store,
@@ -220,10 +231,12 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
   });
   const remember = (config: Configuration | undefined): void => {
     period = config === undefined ? undefined : { seconds: config.git_poll_period, at: Date.now() };
+    cacheWindowMs = (config?.git_poll_period ?? 0) * 1000;
   };
 
   let unrecorded: UnrecordedFailure | undefined;
   const poll = async (trigger: string): Promise<PollResult> => {
+    if (trigger !== PERIODIC) settings.dropCache();
     const config = await settings.configuration.get();
     remember(config);
     if (!config) return 'skipped';
@@ -240,13 +253,14 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
         store,
         logger,
         now,
+        memory: pollMemory,
       });
       unrecorded = undefined;
       return result;
     } catch (e) {
       // The task could not be queued, started or finished (a full disk, a failing store).
       logger.error({ trigger, err: toAppError(e).reason }, 'poll could not record its task');
-      unrecorded = await summariseUnrecorded({ store, logger, now }, e);
+      unrecorded = await summariseUnrecorded({ store, logger, now, memory: pollMemory }, e);
       return 'failed';
     }
   };
@@ -256,6 +270,9 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     store,
     tasks,
     async start() {
+      // Started at start-up or on winning the mount's lease: another replica may have written.
+      settings.dropCache();
+      pollMemory.last = undefined;
       await tasks.recover(opts.restartReason);
       try {
         const removed = await opts.runner.sweep(runLabels(opts.instanceId ?? 'default', mount));
@@ -274,7 +291,7 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
       return config?.git_poll_period;
     },
     async lastPollAt() {
-      const at = (await readPollState(store))?.last_poll_at;
+      const at = (await previousPollState(store, pollMemory))?.last_poll_at;
       return at === undefined ? undefined : new Date(at);
     },
     poll,

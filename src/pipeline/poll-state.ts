@@ -33,6 +33,25 @@ export interface StoredPollState {
   readonly signatures?: SignatureReport | null;
 }
 
+/**
+ * The poll state this runtime's summariser wrote last, so that the next summary does not read it
+ * back. It is valid only while no one else writes the mount's poll state: this process is the
+ * only poller of the mount (file store), or the holder of its lease (src/replicas: one holder
+ * polls a mount). The runtime forgets it whenever it starts — at start-up and each time it wins
+ * the lease, when another replica may have written since.
+ */
+export interface PollStateMemory {
+  last: StoredPollState | undefined;
+}
+
+/** The previous poll state: the remembered one, else the stored one. */
+export async function previousPollState(
+  store: Store,
+  memory: PollStateMemory | undefined,
+): Promise<StoredPollState | undefined> {
+  return memory?.last ?? readPollState(store);
+}
+
 /** The mount's poll state, or undefined before the first poll. */
 export async function readPollState(store: Store): Promise<StoredPollState | undefined> {
   return (await store.get<StoredPollState>(StorageKeys.pollState))?.value;

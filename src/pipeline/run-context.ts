@@ -86,6 +86,8 @@ export interface RunState {
   last?: string;
   /** Version of `last_successful_commit` when read (0: absent), for the atomic record. */
   lastVersion: number;
+  /** The stored last successful commit as the probe read it ('' none; absent: not read). */
+  lastStored?: string;
   /** The trusted keys that signed the tip (as the policy names them). */
   signers: readonly string[];
   /** What the signature step found about the tip, for `status` (absent: not evaluated). */

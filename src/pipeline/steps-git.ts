@@ -21,10 +21,19 @@ export function sameRefs(a: RemoteRefs, b: RemoteRefs): boolean {
 export async function lastCommitOf(
   store: Store,
   config: Configuration,
-): Promise<{ readonly commit: string | undefined; readonly version: number }> {
+): Promise<{
+  readonly commit: string | undefined;
+  readonly version: number;
+  /** The stored commit alone ('' when none is stored). */
+  readonly stored: string;
+}> {
   const stored = await readLastCommit(store);
   const commit = stored?.value.commit || config.initial_last_successful_commit;
-  return { commit: commit || undefined, version: stored?.version ?? 0 };
+  return {
+    commit: commit || undefined,
+    version: stored?.version ?? 0,
+    stored: stored?.value.commit ?? '',
+  };
 }
 
 /**
@@ -47,6 +56,7 @@ export const probeRemote: Step = {
     state.tip = refs.branch;
     const last = await lastCommitOf(deps.store, input.config);
     state.lastVersion = last.version;
+    state.lastStored = last.stored;
     if (last.commit !== undefined) state.last = last.commit;
     progress(input, `tip of ${branch} is ${refs.branch}`);
     return refs.branch === state.last ? 'up-to-date' : 'continue';

@@ -12,9 +12,10 @@ import type { Store } from '../storage/store.js';
 import type { StoredTask } from '../tasks/task-record.js';
 import type { TaskManager, TaskOutcome } from '../tasks/task-manager.js';
 import {
+  previousPollState,
   readLastCommit,
-  readPollState,
   type PollOutcome,
+  type PollStateMemory,
   type StoredPollState,
 } from './poll-state.js';
 import type { RunOutcome } from './run-context.js';
@@ -57,6 +58,8 @@ export interface SummariseInput {
   readonly store: Store;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** The runtime's memory of the poll state it wrote last (absent: read it from the store). */
+  readonly memory?: PollStateMemory;
 }
 
 /**
@@ -79,15 +82,17 @@ export async function summarise(input: SummariseInput): Promise<PollOutcome> {
  * at most an earlier poll after a restart. Only `summarise` calls it.
  */
 async function writePollState(
-  input: Pick<SummariseInput, 'outcome' | 'store' | 'logger' | 'now'>,
+  input: Pick<SummariseInput, 'outcome' | 'store' | 'logger' | 'now' | 'memory'>,
   task: Pick<StoredTask, 'uuid' | 'status' | 'reason' | 'commit'>,
 ): Promise<PollOutcome> {
   const { outcome, store } = input;
   // The previous remote tip is needed only when this poll did not learn one.
-  const previous = await readPollState(store);
+  const previous = await previousPollState(store, input.memory);
   const remoteTip = outcome.state.tip ?? previous?.remote_tip ?? '';
   const kept = previous?.signatures?.commit === remoteTip ? previous.signatures : null;
-  const last = (await readLastCommit(store))?.value.commit;
+  // An up-to-date poll changed nothing since its probe read the last successful commit.
+  const probed = outcome.kind === 'up-to-date' ? outcome.state.lastStored : undefined;
+  const last = probed ?? (await readLastCommit(store))?.value.commit;
   const failed = outcome.kind === 'failed' ? outcome.error : undefined;
   const pollOutcome: PollOutcome =
     outcome.kind === 'failed' ? (task.status === 'CANCELED' ? 'canceled' : 'failed') : outcome.kind;
@@ -102,7 +107,9 @@ async function writePollState(
     task: task.uuid,
     signatures: outcome.state.signatures ?? kept,
   };
+  if (input.memory) input.memory.last = undefined;
   await store.put(StorageKeys.pollState, state, { durable: false });
+  if (input.memory) input.memory.last = state;
   input.logger.info(
     { task: task.uuid, outcome: pollOutcome, code: state.last_poll_code, commit: task.commit },
     'poll summarised',

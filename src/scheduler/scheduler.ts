@@ -13,6 +13,9 @@
 import type { Logger } from '../logging.js';
 import type { Ticker } from './cron-ticker.js';
 
+/** The reason the scheduler gives a poll it starts because the mount's period is up. */
+export const PERIODIC = 'periodic';
+
 /** What the scheduler needs from a mount. */
 export interface PollTarget {
   /** Seconds between periodic polls, or undefined when the mount is not configured. */
@@ -137,7 +140,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   };
 
   const run = (mount: string, l: Lane, reason: string): void => {
-    if (reason === 'periodic' && opts.onPeriodicStart) {
+    if (reason === PERIODIC && opts.onPeriodicStart) {
       const due = dueMs(l);
       if (due !== undefined) {
         const overran = l.idleSince !== undefined && l.idleSince > due;
@@ -179,7 +182,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     for (const [mount, l] of lanes) {
       if (l.running || !l.seeded || !l.periodSeconds || !targets.has(mount)) continue;
       const due = dueMs(l);
-      if (due !== undefined && t >= due) run(mount, l, 'periodic');
+      if (due !== undefined && t >= due) run(mount, l, PERIODIC);
     }
     arm();
   };
@@ -252,7 +255,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
         continue;
       }
       const due = dueMs(l);
-      if (!l.running && due !== undefined && now().getTime() >= due) run(mount, l, 'periodic');
+      if (!l.running && due !== undefined && now().getTime() >= due) run(mount, l, PERIODIC);
     }
     spreadFirstPolls(crowd);
     // A lone newcomer (or a spread one whose slot is now) starts at once.
@@ -260,7 +263,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     for (const [mount, l] of crowd) {
       if (l.running || !targets.has(mount)) continue;
       const due = dueMs(l);
-      if (due !== undefined && now().getTime() >= due) run(mount, l, 'periodic');
+      if (due !== undefined && now().getTime() >= due) run(mount, l, PERIODIC);
     }
     arm();
   };

@@ -4,7 +4,13 @@
  * (`crypto.timingSafeEqual`); a length mismatch is itself a mismatch and reveals nothing about
  * the secret (lengths of digests are public).
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto';
 import { headerValue } from './sources.js';
 import type { VerifyResult, WebhookHeaders, WebhookSource } from './types.js';
 
@@ -20,6 +26,16 @@ export const DEFAULT_TIMESTAMP_TOLERANCE_SEC = 300;
 const OK: VerifyResult = { ok: true };
 const missing = (reason: string): VerifyResult => ({ ok: false, kind: 'missing', reason });
 const mismatch = (reason: string): VerifyResult => ({ ok: false, kind: 'mismatch', reason });
+
+/**
+ * The HMAC key for `secret`'s bytes. Node (24) recognises a key given as a Buffer only after two
+ * brand checks that each throw and catch an exception; a KeyObject passes the first one. Made per
+ * call, it costs about a third of what `createHmac(algo, buffer)` spends on the key — a large part
+ * of a delivery's CPU time (see bench 5).
+ */
+function hmacKey(secret: Buffer): KeyObject {
+  return createSecretKey(secret);
+}
 
 /** Constant-time equality of a computed digest and a hex string sent by the peer. */
 function hexMatches(expected: Buffer, providedHex: string): boolean {
@@ -40,7 +56,7 @@ function prefixedHmac(
   const algo = eq === -1 ? '' : value.slice(0, eq).toLowerCase();
   const found = algos.find((a) => a === algo);
   if (!found) return mismatch(`unsupported signature algorithm (accepted: ${algos.join(', ')})`);
-  const expected = createHmac(found, secret).update(body).digest();
+  const expected = createHmac(found, hmacKey(secret)).update(body).digest();
   return hexMatches(expected, value.slice(eq + 1)) ? OK : mismatch('signature does not match');
 }
 
@@ -63,7 +79,7 @@ function verifyGitea(headers: WebhookHeaders, body: Buffer, secret: Buffer): Ver
   if (sigs.length === 0) return missing('X-Gitea-Signature header is missing');
   // Every signature header that is present must match (Gitea sends copies under several names).
   const matchesAll = (signed: Buffer | string): boolean => {
-    const expected = createHmac('sha256', secret).update(signed).digest();
+    const expected = createHmac('sha256', hmacKey(secret)).update(signed).digest();
     let allMatch = true;
     for (const s of sigs) allMatch = hexMatches(expected, s) && allMatch;
     return allMatch;
@@ -105,7 +121,7 @@ function verifyGitlabSigned(
   if (Math.abs(now.getTime() / 1000 - Number(ts)) > toleranceSec) {
     return { ok: false, kind: 'stale', reason: 'webhook-timestamp is outside the tolerance' };
   }
-  const expected = createHmac('sha256', standardWebhooksKey(secret))
+  const expected = createHmac('sha256', hmacKey(standardWebhooksKey(secret)))
     .update(`${id}.${ts}.`)
     .update(body)
     .digest();
