@@ -205,10 +205,10 @@ export function createBackend(deps: BackendDeps): Backend {
         return {};
       }),
       // On a cluster's standbys OpenBao calls this for every key the active node writes (the
-      // lease renewal too, every second). Nothing here needs dropping: no process caches storage
-      // (every read goes to the replica; the settings owner compares stored bytes), and what is
-      // derived from settings (the webhook index) lives only in the lease holder, on the active
-      // node, which hears of its own writes through the settings events.
+      // lease renewal too, every second). Nothing here needs dropping: the only caches (the
+      // settings owner's read cache, the poll-state memory, the webhook index) live in the lease
+      // holder, on the active node, which hears of its own writes through the settings events;
+      // a standby's process runs no pipeline and reads storage afresh for each request.
       InvalidateKey: unary(log, 'InvalidateKey', async (a: { key: string }) => {
         log.debug({ key: a.key }, 'invalidate key');
         return {};
