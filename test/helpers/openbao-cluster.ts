@@ -197,6 +197,8 @@ export async function startOpenBaoCluster(
         FLANT_GITOPS_PLUGIN_LOG_LEVEL: 'debug',
         FLANT_GITOPS_CONTAINER_NETWORK: 'host',
         FLANT_GITOPS_TICK_SECONDS: '1',
+        // Test repositories are made under the temp dir (the plugin's data dir is refused anyway).
+        FLANT_GITOPS_LOCAL_REPO_ROOTS: tmpdir(),
         ...opts.env,
       },
     });
