@@ -19,7 +19,7 @@ import { hermeticEnv, ROOT } from '../test/helpers/bench.js';
 import { commitFile, createRepoPair, push } from '../test/helpers/git-repo.js';
 import { createGpgHome, exportPublicKey, generateKey } from '../test/helpers/gpg.js';
 import { freePort, waitFor } from '../test/helpers/net.js';
-import { git, run } from './lib/proc.js';
+import { git, procSample, run } from './lib/proc.js';
 import { absolute, type BenchResult } from './lib/report.js';
 import { callApi } from './lib/service.js';
 import { shippedNodeFlags } from './lib/shipped-node.js';
@@ -27,24 +27,6 @@ import { summarize } from './lib/stats.js';
 
 /** The service's --git-concurrency default (what the row checks against). */
 const GIT_CONCURRENCY = 8;
-
-interface ProcSample {
-  readonly rssKiB: number;
-  readonly selfTicks: number;
-  readonly childTicks: number;
-}
-
-async function procSample(pid: number): Promise<ProcSample> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const f = stat
-    .slice(stat.lastIndexOf(')') + 2)
-    .split(' ')
-    .map(Number);
-  const at = (i: number): number => f[i] ?? Number.NaN;
-  return { rssKiB: rss, selfTicks: at(11) + at(12), childTicks: at(13) + at(14) };
-}
 
 /** Children of `pid` whose command starts with git, right now. */
 async function gitChildren(pid: number): Promise<number> {

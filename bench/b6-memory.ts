@@ -14,31 +14,11 @@ import { performance } from 'node:perf_hooks';
 import { hermeticEnv, ROOT } from '../test/helpers/bench.js';
 import { commitFile, createRepoPair, push } from '../test/helpers/git-repo.js';
 import { freePort, waitFor } from '../test/helpers/net.js';
-import { run } from './lib/proc.js';
+import { procSample, run, type ProcSample } from './lib/proc.js';
 import { absolute, type BenchResult } from './lib/report.js';
 import { callApi } from './lib/service.js';
 import { shippedNodeFlags } from './lib/shipped-node.js';
 import { summarize } from './lib/stats.js';
-
-interface Sample {
-  readonly rssKiB: number;
-  /** utime+stime, and cutime+cstime, in clock ticks. */
-  readonly selfTicks: number;
-  readonly childTicks: number;
-}
-
-async function sample(pid: number): Promise<Sample> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the parenthesised command name; utime is field 14 (index 11 after the name).
-  const f = stat
-    .slice(stat.lastIndexOf(')') + 2)
-    .split(' ')
-    .map(Number);
-  const at = (i: number): number => f[i] ?? Number.NaN;
-  return { rssKiB: rss, selfTicks: at(11) + at(12), childTicks: at(13) + at(14) };
-}
 
 interface Proc {
   readonly label: string;
@@ -129,7 +109,7 @@ export async function benchMemory(
     procs.push(await startServe('1 mount', 1, url, tip, image));
     procs.push(await startServe('100 mounts', 100, url, tip, image));
     await new Promise((r) => setTimeout(r, settleS * 1000));
-    const series = new Map<string, Sample[]>(procs.map((p) => [p.label, []]));
+    const series = new Map<string, ProcSample[]>(procs.map((p) => [p.label, []]));
     const steps = Math.max(2, Math.round(windowS / 5) + 1);
     for (let i = 0; i < steps; i++) {
       if (i > 0) await new Promise((r) => setTimeout(r, 5000));
@@ -137,7 +117,7 @@ export async function benchMemory(
         if (p.child.pid === undefined || p.child.exitCode !== null) {
           throw new Error(`benchmark 6: ${p.label} exited`);
         }
-        series.get(p.label)?.push(await sample(p.child.pid));
+        series.get(p.label)?.push(await procSample(p.child.pid));
       }
     }
     const stats = new Map(

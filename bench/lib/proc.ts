@@ -3,6 +3,7 @@
  * the test bench, stdout collected, a non-zero exit turned into an error naming the command.
  */
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { hermeticEnv } from '../../test/helpers/bench.js';
 
 /** Options of one command. */
@@ -44,4 +45,26 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
 /** `git args` in `dir` with the hermetic environment. */
 export function git(dir: string, args: readonly string[], input?: string): Promise<string> {
   return run('git', ['-C', dir, ...args], input === undefined ? {} : { input });
+}
+
+/** A process's resident set and CPU time, read from /proc. */
+export interface ProcSample {
+  readonly rssKiB: number;
+  /** utime+stime, and cutime+cstime (its reaped children), in clock ticks. */
+  readonly selfTicks: number;
+  readonly childTicks: number;
+}
+
+/** Read `pid`'s VmRSS from /proc/<pid>/status and its CPU ticks from /proc/<pid>/stat. */
+export async function procSample(pid: number): Promise<ProcSample> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime is field 14 (index 11 after the name).
+  const f = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+  const at = (i: number): number => f[i] ?? Number.NaN;
+  return { rssKiB: rss, selfTicks: at(11) + at(12), childTicks: at(13) + at(14) };
 }
