@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SettingsEvents } from '../../src/config/settings-events.js';
 import type { Configuration } from '../../src/config/settings-schemas.js';
 import { mountScope, StorageKeys, type StoredLastCommit } from '../../src/config/stored.js';
 import { afterEach, expect } from 'vitest';
@@ -211,6 +212,8 @@ export async function bench(
     logLimitChars?: number;
     /** Use the production signature policy over this verifier instead of the world's policy. */
     verifier?: SignatureVerifier;
+    /** The settings events hub the runtime listens on (as service.ts passes one). */
+    settingsEvents?: SettingsEvents;
   } = {},
 ): Promise<Bench> {
   const root = opts.root ?? createMemoryStore();
@@ -243,6 +246,7 @@ export async function bench(
     tempRoot,
     logFlushMs: 5,
     ...(opts.logLimitChars === undefined ? {} : { logLimitChars: opts.logLimitChars }),
+    ...(opts.settingsEvents === undefined ? {} : { settingsEvents: opts.settingsEvents }),
   });
   return {
     runtime,

@@ -2,31 +2,15 @@
  * The scheduler asks every mount for its poll period at every tick; the runtime answers a
  * configured period from memory and drops it when a configuration write is announced.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mountSettings } from '../../src/config/mount-settings.js';
 import { createSettingsEvents } from '../../src/config/settings-events.js';
 import { mountScope, StorageKeys } from '../../src/config/stored.js';
-import { silentLogger } from '../../src/logging.js';
-import { createMountRuntime } from '../../src/pipeline/mount-runtime.js';
 import { createMemoryStore } from '../../src/storage/memory-store.js';
 import { scopedStore, type Store } from '../../src/storage/store.js';
-import {
-  config,
-  fakeMirrors,
-  fakeRunner,
-  fakeVaultAccess,
-  MOUNT,
-  unusedVerifier,
-  world,
-} from './pipeline-fakes.js';
+import { benchesPerTest, config, MOUNT, world } from './pipeline-fakes.js';
 
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
+const open = benchesPerTest();
 
 /** A store that counts reads of the mount's configuration. */
 function counting(inner: Store): Store & { configReads: number } {
@@ -47,21 +31,10 @@ describe('poll period of a mount', () => {
   it('is read once for many ticks, and again after an announced configuration write', async () => {
     const root = counting(createMemoryStore());
     const scoped = scopedStore(root, mountScope(MOUNT));
-    await scoped.put(StorageKeys.configuration, config({ git_poll_period: 60 }));
     const events = createSettingsEvents();
-    const tempRoot = await mkdtemp(join(tmpdir(), 'runtime-period-'));
-    dirs.push(tempRoot);
-    const w = world();
-    const runtime = createMountRuntime({
-      mount: MOUNT,
-      store: root,
-      mirrors: fakeMirrors(w),
-      mirrorRoot: join(tempRoot, 'mirrors'),
-      verifier: unusedVerifier,
-      vaultAccess: fakeVaultAccess(w),
-      runner: fakeRunner(w),
-      logger: silentLogger(),
-      tempRoot,
+    const { runtime } = await open(world(), {
+      root,
+      configure: config({ git_poll_period: 60 }),
       settingsEvents: events,
     });
     for (let i = 0; i < 100; i++) expect(await runtime.pollPeriodSeconds()).toBe(60);
@@ -77,20 +50,7 @@ describe('poll period of a mount', () => {
 
   it('is not remembered while the mount is unconfigured', async () => {
     const root = counting(createMemoryStore());
-    const tempRoot = await mkdtemp(join(tmpdir(), 'runtime-period-'));
-    dirs.push(tempRoot);
-    const w = world();
-    const runtime = createMountRuntime({
-      mount: MOUNT,
-      store: root,
-      mirrors: fakeMirrors(w),
-      mirrorRoot: join(tempRoot, 'mirrors'),
-      verifier: unusedVerifier,
-      vaultAccess: fakeVaultAccess(w),
-      runner: fakeRunner(w),
-      logger: silentLogger(),
-      tempRoot,
-    });
+    const { runtime } = await open(world(), { root, configure: false });
     expect(await runtime.pollPeriodSeconds()).toBeUndefined();
     await scopedStore(root, mountScope(MOUNT)).put(
       StorageKeys.configuration,

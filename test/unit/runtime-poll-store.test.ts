@@ -3,33 +3,16 @@
  * settings owner's cache and the previous poll state from memory; any other poll, and a runtime
  * that (re)starts (start-up, a won lease), reads everything from the store again.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSettingsEvents } from '../../src/config/settings-events.js';
 import { mountScope, StorageKeys } from '../../src/config/stored.js';
-import { silentLogger } from '../../src/logging.js';
-import { createMountRuntime } from '../../src/pipeline/mount-runtime.js';
 import { readPollState } from '../../src/pipeline/poll-state.js';
 import { PERIODIC } from '../../src/scheduler/scheduler.js';
 import { createMemoryStore } from '../../src/storage/memory-store.js';
-import { scopedStore, type Store } from '../../src/storage/store.js';
-import {
-  C2,
-  config,
-  fakeMirrors,
-  fakeRunner,
-  fakeVaultAccess,
-  MOUNT,
-  unusedVerifier,
-  world,
-} from './pipeline-fakes.js';
+import { type Store } from '../../src/storage/store.js';
+import { benchesPerTest, C2, config, MOUNT, world } from './pipeline-fakes.js';
 
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
+const open = benchesPerTest();
 
 /** A store that records the keys it is asked to read (a fake of our own interface). */
 function recording(inner: Store): Store & { reads: string[] } {
@@ -48,25 +31,10 @@ function recording(inner: Store): Store & { reads: string[] } {
 
 async function upToDateRuntime(period: number) {
   const root = recording(createMemoryStore());
-  const scoped = scopedStore(root, mountScope(MOUNT));
   // The remote tip (C2) was processed already: every poll is up to date.
-  await scoped.put(
-    StorageKeys.configuration,
-    config({ git_poll_period: period, initial_last_successful_commit: C2 }),
-  );
-  const tempRoot = await mkdtemp(join(tmpdir(), 'runtime-poll-store-'));
-  dirs.push(tempRoot);
-  const w = world();
-  const runtime = createMountRuntime({
-    mount: MOUNT,
-    store: root,
-    mirrors: fakeMirrors(w),
-    mirrorRoot: join(tempRoot, 'mirrors'),
-    verifier: unusedVerifier,
-    vaultAccess: fakeVaultAccess(w),
-    runner: fakeRunner(w),
-    logger: silentLogger(),
-    tempRoot,
+  const { store: scoped, runtime } = await open(world(), {
+    root,
+    configure: config({ git_poll_period: period, initial_last_successful_commit: C2 }),
     settingsEvents: createSettingsEvents(),
   });
   const pollReads = async (trigger: string): Promise<string[]> => {
