@@ -21,7 +21,15 @@ export const statusPath: PathDescriptor = {
   fields: {},
   operations: {
     async read(req, ctx) {
-      const stored = await readPollState(ctx.store);
+      // This process's runtime may know a newer one than the store (an up-to-date poll's state
+      // is written behind, within a few seconds); the newer of the two is shown. Elsewhere
+      // (another replica, an OpenBao standby) only last_poll_at can lag, by that window.
+      const known = ctx.services.pipeline?.pollState?.(req.mount);
+      const read = await readPollState(ctx.store);
+      const stored =
+        known !== undefined && (read === undefined || known.last_poll_at >= read.last_poll_at)
+          ? known
+          : read;
       // A poll that could not even store its outcome (e.g. a full disk) is still shown.
       const failure = ctx.services.pipeline?.unrecordedFailure?.(req.mount);
       const poll =

@@ -7,6 +7,7 @@ import { AppError } from '../errors.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { StoredTask } from '../tasks/task-record.js';
 import type { MountRuntime } from './mount-runtime.js';
+import type { StoredPollState } from './poll-state.js';
 import type { UnrecordedFailure } from './summarise.js';
 
 /** The pipeline as seen by the API (added to ApiServices as `pipeline`). */
@@ -17,6 +18,8 @@ export interface PipelineControl {
   cancelTask(mount: string, uuid: string): Promise<StoredTask>;
   /** The mount's last poll when it failed before its outcome could be stored, if so. */
   unrecordedFailure?(mount: string): UnrecordedFailure | undefined;
+  /** The mount's poll state as its runtime in this process knows it (maybe not stored yet). */
+  pollState?(mount: string): StoredPollState | undefined;
 }
 
 /** Build the control over a scheduler and the runtimes (looked up per call: mounts change). */
@@ -28,6 +31,7 @@ export function createPipelineControl(opts: {
     requestPoll: (mount, reason) => opts.scheduler.requestPoll(mount, reason),
     nextPollAt: (mount) => opts.scheduler.nextPollAt(mount),
     unrecordedFailure: (mount) => opts.runtime(mount)?.unrecordedFailure(),
+    pollState: (mount) => opts.runtime(mount)?.pollState(),
     async cancelTask(mount, uuid) {
       const rt = opts.runtime(mount);
       if (!rt) throw new AppError('NOT_FOUND', `mount ${mount} has no pipeline`);

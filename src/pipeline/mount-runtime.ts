@@ -30,7 +30,12 @@ import type { VaultAccessService } from '../vault/types.js';
 import { runPipeline, type StartedTask } from './pipeline.js';
 import { runLabels } from './steps-run.js';
 import { pipelineSignaturePolicy } from './signature-policy.js';
-import { previousPollState, type PollResult, type PollStateMemory } from './poll-state.js';
+import {
+  createPollStateMemory,
+  type FlushTimer,
+  type PollResult,
+  type StoredPollState,
+} from './poll-state.js';
 import type { PipelineDeps, SignaturePolicy } from './run-context.js';
 import { summarise, summariseUnrecorded, type UnrecordedFailure } from './summarise.js';
 import { toAppError } from '../errors.js';
@@ -71,6 +76,10 @@ export interface MountRuntimeOptions {
    * URL stored before the roots changed, or by another replica); absent: not checked here.
    */
   readonly localRepos?: LocalRepoPolicy;
+  /** How long an unchanged poll state may stay in memory (default POLL_STATE_FLUSH_MS). */
+  readonly pollStateFlushMs?: number;
+  /** The timer of that write-behind (tests inject one). */
+  readonly pollStateTimer?: FlushTimer;
 }
 
 /** One mount's runtime: a scheduler target plus the task operations the API needs. */
@@ -88,6 +97,16 @@ export interface MountRuntime extends PollTarget {
   abort(reason: string): number;
   /** The last poll, when it failed before its outcome could be stored (cleared by the next). */
   unrecordedFailure(): UnrecordedFailure | undefined;
+  /**
+   * The poll state as this runtime knows it (possibly newer than the stored one by the
+   * write-behind window), or undefined when it has not polled or read it since it started.
+   */
+  pollState(): StoredPollState | undefined;
+  /**
+   * The scheduler stopped polling this mount (the process stops, the plugin steps down): write
+   * the poll state kept in memory now, and every later one at once, until the next `start()`.
+   */
+  stop(): Promise<void>;
 }
 
 async function gitAuth(settings: MountSettings): Promise<GitAuth> {
@@ -139,31 +158,41 @@ class LazyMirror implements GitMirror {
   }
 }
 
-/** How long a mount's configured poll period is answered from memory at most. */
-const PERIOD_CACHE_MS = 30_000;
-
 /** Build the runtime of one mount. */
 export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
   const { mount } = opts;
   const store = scopedStore(opts.store, mountScope(mount));
   const logger = opts.logger.child({ mount });
-  // Periodic polls read settings through the owner's cache, kept at most one poll period
-  // (cacheWindowMs, set by each poll from the configuration it read). A write through this
-  // process drops a cached value at once (the settings hub announces it). A write by another
-  // replica or OpenBao node is not announced here; a cached value is never used once it is one
-  // poll period old, so a periodic poll acts at worst on what the poll before it read — stale for
-  // one poll at most — and every other poll (requested through the API, a webhook, a won lease,
-  // a follow-up) drops the cache first, so "configure, then poll" on any replica acts on what
-  // was written. A period of 0 (every tick) caches nothing, nor does a runtime without a hub.
+  const now = opts.now ?? (() => new Date());
+  // Periodic polls, and the scheduler asking for the poll period at every tick, read settings
+  // through the owner's cache, kept at most one poll period (cacheWindowMs, set from each
+  // configuration read). A write through this process drops a cached value at once (the
+  // settings hub announces it), so a period or URL changed through the API is acted on at the
+  // next tick. A write by another replica or OpenBao node is not announced here; a cached value
+  // is never used once it is one poll period old, so a periodic poll acts at worst on what the
+  // poll before it read — stale for one poll at most — and every other poll (requested through
+  // the API, a webhook, a won lease, a follow-up) drops the cache first, so "configure, then
+  // poll" on any replica acts on what was written. A period of 0 (every tick) caches nothing,
+  // nor does a runtime without a hub.
   let cacheWindowMs = 0;
   const settings = mountSettings(store, {
     mount,
     logger,
     ...(opts.settingsEvents === undefined ? {} : { events: opts.settingsEvents }),
     cacheMaxAgeMs: () => cacheWindowMs,
+    nowMs: () => now().getTime(),
   });
-  const pollMemory: PollStateMemory = { last: undefined };
-  const now = opts.now ?? (() => new Date());
+  const readConfiguration = async (): Promise<Configuration | undefined> => {
+    const config = await settings.configuration.get();
+    cacheWindowMs = (config?.git_poll_period ?? 0) * 1000;
+    return config;
+  };
+  const pollMemory = createPollStateMemory({
+    store,
+    logger,
+    ...(opts.pollStateFlushMs === undefined ? {} : { flushMs: opts.pollStateFlushMs }),
+    ...(opts.pollStateTimer === undefined ? {} : { timer: opts.pollStateTimer }),
+  });
   const tasks = createTaskManager({
     store,
     logger,
@@ -221,24 +250,10 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     return { task: running, timeoutSeconds };
   };
 
-  // The scheduler asks for the period at every tick (every mount, every few seconds): a configured
-  // period is answered from memory, refreshed by each poll (which reads the configuration
-  // anyway), dropped when a configuration write is announced, and re-read at least every
-  // PERIOD_CACHE_MS (writes by another replica are not announced here).
-  let period: { readonly seconds: number; readonly at: number } | undefined;
-  opts.settingsEvents?.subscribe((c) => {
-    if (c.mount === mount && c.setting === 'configuration') period = undefined;
-  });
-  const remember = (config: Configuration | undefined): void => {
-    period = config === undefined ? undefined : { seconds: config.git_poll_period, at: Date.now() };
-    cacheWindowMs = (config?.git_poll_period ?? 0) * 1000;
-  };
-
   let unrecorded: UnrecordedFailure | undefined;
   const poll = async (trigger: string): Promise<PollResult> => {
     if (trigger !== PERIODIC) settings.dropCache();
-    const config = await settings.configuration.get();
-    remember(config);
+    const config = await readConfiguration();
     if (!config) return 'skipped';
     try {
       const run = await runPipeline(deps(new LazyMirror(() => openMirror(config))), {
@@ -272,7 +287,7 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     async start() {
       // Started at start-up or on winning the mount's lease: another replica may have written.
       settings.dropCache();
-      pollMemory.last = undefined;
+      pollMemory.forget();
       await tasks.recover(opts.restartReason);
       try {
         const removed = await opts.runner.sweep(runLabels(opts.instanceId ?? 'default', mount));
@@ -284,14 +299,14 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     cancelTask: (uuid) => tasks.cancel(uuid),
     abort: (reason) => tasks.abortRunning(reason),
     unrecordedFailure: () => unrecorded,
+    pollState: () => pollMemory.current(),
+    stop: () => pollMemory.stop(),
+    // Asked at every tick (every mount, every few seconds): answered by the settings cache.
     async pollPeriodSeconds() {
-      if (period !== undefined && Date.now() - period.at < PERIOD_CACHE_MS) return period.seconds;
-      const config = await settings.configuration.get();
-      remember(config);
-      return config?.git_poll_period;
+      return (await readConfiguration())?.git_poll_period;
     },
     async lastPollAt() {
-      const at = (await previousPollState(store, pollMemory))?.last_poll_at;
+      const at = (await pollMemory.previous())?.last_poll_at;
       return at === undefined ? undefined : new Date(at);
     },
     poll,

@@ -79,7 +79,8 @@ export async function summarise(input: SummariseInput): Promise<PollOutcome> {
  * Write the mount's poll state for a poll whose task (if any: an up-to-date poll has none, `uuid`
  * '') is in its final state. Poll state is a cheap, non-durable record: what matters after a
  * crash (last_successful_commit, task status) is kept elsewhere, durably; a lost poll state costs
- * at most an earlier poll after a restart. Only `summarise` calls it.
+ * at most an earlier poll after a restart — which is also why an unchanged one may be written
+ * behind (PollStateMemory). Only `summarise` calls it.
  */
 async function writePollState(
   input: Pick<SummariseInput, 'outcome' | 'store' | 'logger' | 'now' | 'memory'>,
@@ -107,9 +108,10 @@ async function writePollState(
     task: task.uuid,
     signatures: outcome.state.signatures ?? kept,
   };
-  if (input.memory) input.memory.last = undefined;
-  await store.put(StorageKeys.pollState, state, { durable: false });
-  if (input.memory) input.memory.last = state;
+  // An up-to-date poll that changed nothing but the time may stay in memory for a few seconds
+  // (write-behind, see PollStateMemory); every other outcome is written at once.
+  if (input.memory) await input.memory.record(state, pollOutcome === 'up-to-date');
+  else await store.put(StorageKeys.pollState, state, { durable: false });
   input.logger.info(
     { task: task.uuid, outcome: pollOutcome, code: state.last_poll_code, commit: task.commit },
     'poll summarised',

@@ -171,6 +171,7 @@ export function createPluginBackground(deps: PluginBackgroundDeps): BackgroundFa
       },
       nextPollAt: () => (running ? running.scheduler.nextPollAt(running.lane) : undefined),
       unrecordedFailure: () => running?.runtime.unrecordedFailure(),
+      pollState: () => running?.runtime.pollState(),
       cancelTask: async (_mount, uuid) => {
         if (!running) throw notHere();
         return running.runtime.cancelTask(uuid);

@@ -24,6 +24,8 @@ export interface PollTarget {
   lastPollAt(): Promise<Date | undefined>;
   /** Run one poll to its end (a thrown error is logged and does not stop the lane). */
   poll(reason: string): Promise<unknown>;
+  /** The scheduler stopped, its polls ended: write what the target keeps in memory. */
+  stop?(): Promise<void>;
 }
 
 /** Options of a scheduler. */
@@ -66,7 +68,7 @@ const MAX_WAKE_DELAY_MS = 3_600_000;
 /** The scheduler of all mounts. */
 export interface Scheduler {
   start(): void;
-  /** Stop ticking, drop pending follow-ups, wait for running polls. */
+  /** Stop ticking, drop pending follow-ups, wait for running polls, then stop the targets. */
   stop(): Promise<void>;
   /** One tick (the ticker calls it; tests call it directly). */
   tick(): Promise<void>;
@@ -302,6 +304,8 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       opts.ticker.stop();
       for (const l of lanes.values()) l.followUp = undefined;
       await whenIdle();
+      // E.g. a mount runtime's poll state kept in memory (write-behind) is written now.
+      await Promise.allSettled([...opts.targets().values()].map((t) => t.stop?.()));
     },
     tick,
     requestPoll,

@@ -16,6 +16,7 @@ import { AppError } from '../../src/errors.js';
 import type { GitMirror, GitMirrorFactory, RemoteRefs } from '../../src/git/types.js';
 import { silentLogger } from '../../src/logging.js';
 import { createMountRuntime, type MountRuntime } from '../../src/pipeline/mount-runtime.js';
+import type { FlushTimer } from '../../src/pipeline/poll-state.js';
 import { sameRefs } from '../../src/pipeline/steps-git.js';
 import type { SignatureCheckInput, SignatureCheckResult } from '../../src/pipeline/run-context.js';
 import type { SignatureVerifier } from '../../src/pgp/types.js';
@@ -214,6 +215,8 @@ export async function bench(
     verifier?: SignatureVerifier;
     /** The settings events hub the runtime listens on (as service.ts passes one). */
     settingsEvents?: SettingsEvents;
+    /** The timer of the poll state's write-behind (default: a real one). */
+    pollStateTimer?: FlushTimer;
   } = {},
 ): Promise<Bench> {
   const root = opts.root ?? createMemoryStore();
@@ -247,6 +250,7 @@ export async function bench(
     logFlushMs: 5,
     ...(opts.logLimitChars === undefined ? {} : { logLimitChars: opts.logLimitChars }),
     ...(opts.settingsEvents === undefined ? {} : { settingsEvents: opts.settingsEvents }),
+    ...(opts.pollStateTimer === undefined ? {} : { pollStateTimer: opts.pollStateTimer }),
   });
   return {
     runtime,
@@ -310,4 +314,29 @@ export async function onlyTask(b: Bench): Promise<StoredTask> {
   const tasks = await listTasks(b.store);
   expect(tasks).toHaveLength(1);
   return tasks[0] as StoredTask;
+}
+
+/** A flush timer that fires only when the test says so. */
+export function manualTimer(): FlushTimer & { fire(): number; readonly armed: number } {
+  const due = new Set<{ readonly callback: () => void }>();
+  return {
+    set(callback) {
+      const h = { callback };
+      due.add(h);
+      return h;
+    },
+    clear(handle) {
+      due.delete(handle as { readonly callback: () => void });
+    },
+    /** Run every armed callback; returns how many ran. */
+    fire() {
+      const all = [...due];
+      due.clear();
+      for (const h of all) h.callback();
+      return all.length;
+    },
+    get armed() {
+      return due.size;
+    },
+  };
 }
