@@ -46,6 +46,10 @@ export const probeRemote: Step = {
   beforeTask: true,
   async run(deps, input, state) {
     const branch = input.config.git_branch_name;
+    // The last commit is read while git runs (it does not depend on the answer); a git failure
+    // is still the one reported when both fail.
+    const reading = lastCommitOf(deps.store, input.config);
+    reading.catch(() => undefined);
     const refs = await deps.mirror.lsRemote();
     if (refs.branch === undefined) {
       throw new AppError('GIT_NOT_FOUND', `branch ${branch} does not exist on the remote`, {
@@ -54,7 +58,7 @@ export const probeRemote: Step = {
     }
     state.refs = refs;
     state.tip = refs.branch;
-    const last = await lastCommitOf(deps.store, input.config);
+    const last = await reading;
     state.lastVersion = last.version;
     state.lastStored = last.stored;
     if (last.commit !== undefined) state.last = last.commit;
