@@ -101,8 +101,9 @@ export interface MountSettingsOptions {
   /**
    * Keep the settings kept once per mount (configuration, git credential and SSH key, …) in
    * memory for at most this many milliseconds (asked at each read; 0: read the store every time).
-   * Honoured only with `events`: a long-lived owner (a mount runtime's) subscribes to the hub, so
-   * a write through any owner in this process drops the cached value at once. Writes by another
+   * Honoured only with `events`: a long-lived owner (a mount runtime's, whose polls and poll
+   * period — asked by the scheduler at every tick — both read through it) subscribes to the hub,
+   * so a write through any owner in this process drops the cached value at once. Writes by another
    * replica (Vault KV) or another OpenBao node are not announced here: the maximum age is what
    * bounds how long they go unseen, so the caller keeps it at most one poll period.
    */
