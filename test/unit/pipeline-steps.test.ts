@@ -1,12 +1,17 @@
 /**
  * The poll's step list starts with the probe (the one place that decides "up to date"), only the
- * probe runs before a task exists, and `poll()` returns the outcome the summariser recorded.
+ * probe runs before a task exists (reading the last commit while its ls-remote runs), and `poll()`
+ * returns the outcome the summariser recorded.
  */
 import { describe, expect, it } from 'vitest';
+import { AppError } from '../../src/errors.js';
+import type { RemoteRefs } from '../../src/git/types.js';
 import { readPollState } from '../../src/pipeline/poll-state.js';
+import type { PipelineDeps, RunInput, RunState } from '../../src/pipeline/run-context.js';
 import { PIPELINE_STEPS } from '../../src/pipeline/pipeline.js';
 import { probeRemote } from '../../src/pipeline/steps-git.js';
 import { readTaskLogText } from '../../src/tasks/task-log.js';
+import type { Store } from '../../src/storage/store.js';
 import { listTasks } from '../../src/tasks/task-record.js';
 import { benchesPerTest, C2, C3, config, world } from './pipeline-fakes.js';
 
@@ -67,5 +72,48 @@ describe('poll() says how it ended', () => {
     expect(await b.runtime.poll('test')).toBe('up-to-date');
     expect(b.w.calls).toEqual(['lsRemote']);
     expect((await readPollState(b.store))?.remote_tip).toBe(C2);
+  });
+});
+
+describe('the probe', () => {
+  /** Run the probe alone over a mirror and a store given as fakes of our own interfaces. */
+  async function probe(lsRemote: () => Promise<RemoteRefs>, get: Store['get']) {
+    const store = { get, put: unused, list: unused, delete: unused } as unknown as Store;
+    const deps = { mirror: { lsRemote }, store } as unknown as PipelineDeps;
+    const state: RunState = { lastVersion: 0, signers: [], env: {} };
+    const input = { config: config(), task: { log: () => undefined } } as unknown as RunInput;
+    return { result: await probeRemote.run(deps, input, state), state };
+  }
+  const unused = (): never => {
+    throw new Error('not expected');
+  };
+
+  it('reads the last commit while ls-remote runs, and a git failure is the one reported', async () => {
+    let readStarted = false;
+    const gitDown = new AppError('GIT_UNREACHABLE', 'the remote does not answer');
+    await expect(
+      probe(
+        async () => {
+          await Promise.resolve();
+          expect(readStarted).toBe(true);
+          throw gitDown;
+        },
+        async () => {
+          readStarted = true;
+          throw new AppError('STORAGE_FAILED', 'the store is down');
+        },
+      ),
+    ).rejects.toBe(gitDown);
+  });
+
+  it('a store failure is reported when git answered', async () => {
+    await expect(
+      probe(
+        async () => ({ branch: C2 }),
+        async () => {
+          throw new AppError('STORAGE_FAILED', 'the store is down');
+        },
+      ),
+    ).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
   });
 });
