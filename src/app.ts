@@ -12,6 +12,7 @@ import {
 import { registerApiRoutes } from './http/api-routes.js';
 import { registerExtensions } from './http/extensions.js';
 import type { AppDeps } from './http/types.js';
+import { createWebhookFastPath, webhookFrontDoor } from './http/webhook-fast-path.js';
 import { API_PREFIX, registerVaultWire } from './http/vault-wire.js';
 
 export type { AppDeps } from './http/types.js';
@@ -24,7 +25,15 @@ function parseJsonBody(body: string): unknown {
 
 /** Build the service's HTTP app over injected dependencies. */
 export function buildApp(deps: AppDeps): FastifyInstance {
+  // Deliveries to /hook/<digest> are served in front of fastify when they are ordinary ones
+  // (src/http/webhook-fast-path.ts); everything else, and app.inject(), goes through fastify.
+  const front = deps.webhooks
+    ? webhookFrontDoor(
+        createWebhookFastPath({ receiver: deps.webhooks.receiver, logger: deps.logger }),
+      )
+    : undefined;
   const app = fastify({
+    ...(front ? { serverFactory: front.serverFactory } : {}),
     logger: false,
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
     return503OnClosing: true,
@@ -49,6 +58,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
   });
 
+  front?.attach(app);
   const log = deps.logger.child({ component: 'http' });
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const status =
