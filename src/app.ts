@@ -12,7 +12,7 @@ import {
 import { registerApiRoutes } from './http/api-routes.js';
 import { registerExtensions } from './http/extensions.js';
 import type { AppDeps } from './http/types.js';
-import { createWebhookFastPath, webhookFrontDoor } from './http/webhook-fast-path.js';
+import { createWebhookFastPath, putWebhookFastPathInFront } from './http/webhook-fast-path.js';
 import { API_PREFIX, registerVaultWire } from './http/vault-wire.js';
 
 export type { AppDeps } from './http/types.js';
@@ -25,15 +25,7 @@ function parseJsonBody(body: string): unknown {
 
 /** Build the service's HTTP app over injected dependencies. */
 export function buildApp(deps: AppDeps): FastifyInstance {
-  // Deliveries to /hook/<digest> are served in front of fastify when they are ordinary ones
-  // (src/http/webhook-fast-path.ts); everything else, and app.inject(), goes through fastify.
-  const front = deps.webhooks
-    ? webhookFrontDoor(
-        createWebhookFastPath({ receiver: deps.webhooks.receiver, logger: deps.logger }),
-      )
-    : undefined;
   const app = fastify({
-    ...(front ? { serverFactory: front.serverFactory } : {}),
     logger: false,
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
     return503OnClosing: true,
@@ -58,7 +50,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
   });
 
-  front?.attach(app);
+  // Ordinary deliveries to /hook/<digest> are served in front of fastify's routing
+  // (src/http/webhook-fast-path.ts); everything else, and app.inject(), goes through fastify.
+  if (deps.webhooks) {
+    const { receiver } = deps.webhooks;
+    putWebhookFastPathInFront(app, createWebhookFastPath({ receiver, logger: deps.logger }));
+  }
   const log = deps.logger.child({ component: 'http' });
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const status =

@@ -3,7 +3,7 @@
  * ordinary delivery — `POST /hook/<64 hex>` with a numeric Content-Length within the cap and a
  * simple Content-Type — without fastify's request/reply machinery (routing, hooks, content-type
  * parsing, reply serialization), which cost more than half of a delivery's CPU time (bench 5).
- * It sits in front of fastify through `serverFactory`: whatever it does not take (any other path
+ * It sits in front of fastify's routing on fastify's own server: whatever it does not take (any other path
  * or method, a chunked or oversize body, no or an unusual Content-Type, a closing app) goes to
  * fastify untouched, where webhook-route.ts answers it as before. What it takes it answers exactly
  * as that route would — same status, headers in the same order, same body; webhook-transport
@@ -11,8 +11,8 @@
  * (verification, replay, poll request, forwarding and the delivery metrics all live there) and
  * write its reply with the same `webhookReplyHead`.
  */
-import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
-import type { FastifyInstance, FastifyServerFactory } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../logging.js';
 import type { WebhookReceiver } from '../webhook/receiver.js';
 import type { WebhookHeaders } from '../webhook/types.js';
@@ -103,50 +103,34 @@ export function createWebhookFastPath(deps: WebhookFastPathDeps): WebhookFastPat
   };
 }
 
-/** The fast path in front of an app: its server factory, and the hook that tells it of close. */
-export interface WebhookFrontDoor {
-  /** For `fastify({ serverFactory })`. */
-  readonly serverFactory: FastifyServerFactory;
-  /** Call once on the app built with `serverFactory`. */
-  attach(app: FastifyInstance): void;
-}
-
-/** The numbers of fastify's own HTTP/1 server (lib/server.js), after its defaults are applied. */
-interface ServerOptions {
-  readonly http?: object;
-  readonly keepAliveTimeout?: number;
-  readonly requestTimeout?: number;
-  readonly connectionTimeout?: number;
-  readonly maxRequestsPerSocket?: number;
-}
-
 /**
- * Put `fast` in front of fastify: the server is the one fastify would create (same timeouts), and
- * its request listener offers each request to `fast` first. Once the app starts closing every
- * request goes to fastify, which answers 503 while it drains, as without the fast path.
+ * Put `fast` in front of `app`'s routing: the server fastify made for the app (with its own
+ * timeouts and options) offers each request to `fast` first and passes the rest to fastify's
+ * handler. Once the app starts closing every request goes to fastify, which answers 503 while it
+ * drains, as without the fast path. Call it right after `fastify()`, before `listen`.
+ *
+ * Why not `serverFactory`: with one, fastify no longer binds the other addresses of a host name
+ * (`localhost` → 127.0.0.1 and ::1). Those extra servers, made at `listen`, keep fastify's plain
+ * handler: a delivery to one of them is served by the route, answered the same, just not as fast.
  */
-export function webhookFrontDoor(fast: WebhookFastPath): WebhookFrontDoor {
+export function putWebhookFastPathInFront(app: FastifyInstance, fast: WebhookFastPath): void {
+  const server = app.server;
+  const routed = server.listeners('request') as ((
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => void)[];
+  const fastify = routed[0];
+  if (routed.length !== 1 || fastify === undefined) {
+    throw new Error(`expected fastify's one request listener, found ${routed.length}`);
+  }
   let closing = false;
-  return {
-    serverFactory: (handler, raw) => {
-      const opts = raw as ServerOptions;
-      const server: Server = createServer(opts.http ?? {}, (req, res) => {
-        if (closing || !fast(req, res)) handler(req, res);
-      });
-      if (opts.keepAliveTimeout !== undefined) server.keepAliveTimeout = opts.keepAliveTimeout;
-      if (opts.requestTimeout !== undefined) server.requestTimeout = opts.requestTimeout;
-      server.setTimeout(opts.connectionTimeout ?? 0);
-      if (opts.maxRequestsPerSocket !== undefined && opts.maxRequestsPerSocket > 0) {
-        server.maxRequestsPerSocket = opts.maxRequestsPerSocket;
-      }
-      return server;
-    },
-    attach(app) {
-      // fastify sets its own closing flag just before it runs the preClose hooks.
-      app.addHook('preClose', (done) => {
-        closing = true;
-        done();
-      });
-    },
-  };
+  server.removeListener('request', fastify);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (closing || !fast(req, res)) fastify.call(server, req, res);
+  });
+  // fastify sets its own closing flag just before it runs the preClose hooks.
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
 }

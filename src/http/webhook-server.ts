@@ -8,7 +8,7 @@
 import { fastify, type FastifyInstance } from 'fastify';
 import type { Logger } from '../logging.js';
 import type { WebhookReceiver } from '../webhook/receiver.js';
-import { createWebhookFastPath, webhookFrontDoor } from './webhook-fast-path.js';
+import { createWebhookFastPath, putWebhookFastPathInFront } from './webhook-fast-path.js';
 import { registerWebhookRoute } from './webhook-route.js';
 
 /** Build (never listen) the webhook-only app. Anything but `POST /hook/<digest>` gets 404. */
@@ -16,14 +16,9 @@ export function buildWebhookServer(deps: {
   readonly receiver: WebhookReceiver;
   readonly logger: Logger;
 }): FastifyInstance {
+  const app = fastify({ logger: false, forceCloseConnections: true });
   // Ordinary deliveries are served in front of fastify, as by the service (webhook-fast-path.ts).
-  const front = webhookFrontDoor(createWebhookFastPath(deps));
-  const app = fastify({
-    serverFactory: front.serverFactory,
-    logger: false,
-    forceCloseConnections: true,
-  });
-  front.attach(app);
+  putWebhookFastPathInFront(app, createWebhookFastPath(deps));
   app.setNotFoundHandler(async (_request, reply) => {
     await reply.code(404).send({ errors: ['not found: webhooks are POST /hook/<digest>'] });
   });

@@ -17,7 +17,10 @@ import { fastify, type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createRootTokenAuthorizer } from '../../src/http/auth.js';
-import { createWebhookFastPath, webhookFrontDoor } from '../../src/http/webhook-fast-path.js';
+import {
+  createWebhookFastPath,
+  putWebhookFastPathInFront,
+} from '../../src/http/webhook-fast-path.js';
 import { registerWebhookRoute } from '../../src/http/webhook-route.js';
 import { buildWebhookServer } from '../../src/http/webhook-server.js';
 import { silentLogger } from '../../src/logging.js';
@@ -122,17 +125,12 @@ async function withFastPath(): Promise<{
   };
   const fast = createWebhookFastPath({ receiver: counted, logger: silentLogger() });
   let declined = 0;
-  const front = webhookFrontDoor((req, res) => {
+  const app = fastify({ logger: false, forceCloseConnections: true });
+  putWebhookFastPathInFront(app, (req, res) => {
     const taken = fast(req, res);
     if (!taken) declined++;
     return taken;
   });
-  const app = fastify({
-    serverFactory: front.serverFactory,
-    logger: false,
-    forceCloseConnections: true,
-  });
-  front.attach(app);
   app.setNotFoundHandler(async (_request, reply) => {
     await reply.code(404).send({ errors: ['not found: webhooks are POST /hook/<digest>'] });
   });
