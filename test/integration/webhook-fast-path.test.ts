@@ -547,6 +547,41 @@ describe('webhook fast path: its own edges', () => {
     }
   });
 
+  it('answers pipelined deliveries in order, as the route alone does', async () => {
+    const before = await routeOnly();
+    const after = await withFastPath();
+    // Three requests in one write: accepted, a replay of it, and one with a wrong signature.
+    const d = ghPush(7);
+    const raw = Buffer.concat([
+      post(hook('github'), d.headers, d.body),
+      post(hook('github'), d.headers, d.body),
+      post(hook('github'), { ...d.headers, 'x-hub-signature-256': 'sha256=00' }, d.body),
+    ]);
+    const answers = async (port: number): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const sock = connect(port, '127.0.0.1');
+        let text = '';
+        sock.on('data', (c: Buffer) => {
+          text += c.toString('latin1');
+          if ((text.match(/HTTP\/1\.1 /g) ?? []).length === 3 && text.endsWith('}')) {
+            sock.destroy();
+            resolve(text.replace(/^Date: .*$/gm, 'Date: -'));
+          }
+        });
+        sock.on('error', reject);
+        sock.write(raw);
+      });
+    const want = await answers(before.port);
+    const got = await answers(after.port);
+    expect(got).toBe(want);
+    expect(got.match(/\{[^}]*\}/g)).toEqual([
+      '{"status":"accepted"}',
+      '{"status":"duplicate"}',
+      '{"errors":["signature mismatch"]}',
+    ]);
+    expect(after.reachedFastify()).toBe(0);
+  });
+
   it('answers a slow client once its whole body has arrived', async () => {
     const s = await withFastPath();
     const d = ghPush(1);
