@@ -12,6 +12,7 @@ import {
 import { registerApiRoutes } from './http/api-routes.js';
 import { registerExtensions } from './http/extensions.js';
 import type { AppDeps } from './http/types.js';
+import { createWebhookFastPath, putWebhookFastPathInFront } from './http/webhook-fast-path.js';
 import { API_PREFIX, registerVaultWire } from './http/vault-wire.js';
 
 export type { AppDeps } from './http/types.js';
@@ -49,6 +50,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
   });
 
+  // Ordinary deliveries to /hook/<digest> are served in front of fastify's routing
+  // (src/http/webhook-fast-path.ts); everything else, and app.inject(), goes through fastify.
+  if (deps.webhooks) {
+    const { receiver } = deps.webhooks;
+    putWebhookFastPathInFront(app, createWebhookFastPath({ receiver, logger: deps.logger }));
+  }
   const log = deps.logger.child({ component: 'http' });
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const status =

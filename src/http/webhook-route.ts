@@ -5,10 +5,11 @@
  * reading (chunked bodies) — so an oversize body is never buffered beyond the cap. Other methods
  * get 405. The rules themselves live in src/webhook/receiver.ts.
  */
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from '../logging.js';
 import type { WebhookHeaders } from '../webhook/types.js';
 import type { WebhookReceiver, WebhookReply } from '../webhook/receiver.js';
+import { TOO_LARGE, WEBHOOK_JSON_TYPE, webhookErrorReply } from './webhook-reply.js';
 
 /** What the route needs. */
 export interface WebhookRouteDeps {
@@ -16,19 +17,11 @@ export interface WebhookRouteDeps {
   readonly logger: Logger;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
-
 /** Send a reply as a ready JSON string (no serializer lookup per delivery); returns the reply. */
 function send(reply: FastifyReply, answer: WebhookReply): FastifyReply {
   if (answer.headers) void reply.headers(answer.headers);
-  return reply.code(answer.status).type(JSON_TYPE).send(JSON.stringify(answer.body));
+  return reply.code(answer.status).type(WEBHOOK_JSON_TYPE).send(JSON.stringify(answer.body));
 }
-
-const TOO_LARGE: WebhookReply = {
-  status: 413,
-  body: { errors: ['payload too large'] },
-  headers: { connection: 'close' },
-};
 
 /**
  * Register the webhook route on `app` (inside its own encapsulated context, so the raw-body
@@ -44,15 +37,8 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
       { parseAs: 'buffer', bodyLimit: receiver.maxBodyBytes },
       (_req, body, done) => done(null, body),
     );
-    scope.setErrorHandler(async (error: FastifyError, _request, reply) => {
-      if (error.statusCode === 413 || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-        await send(reply, TOO_LARGE);
-        return;
-      }
-      const status =
-        error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500;
-      if (status >= 500) log.error({ code: error.code, error: error.message }, 'webhook failed');
-      await reply.code(status).send({ errors: [status >= 500 ? 'internal error' : error.message] });
+    scope.setErrorHandler(async (error, _request, reply) => {
+      await send(reply, webhookErrorReply(error, log));
     });
     // Refuse a declared oversize body before a byte of it is read.
     // (A callback hook: no promise per delivery.)

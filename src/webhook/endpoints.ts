@@ -19,7 +19,7 @@ import { isAppError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { scopedStore, type Store } from '../storage/store.js';
 import { hubRepositoryOfImage } from './docker-hub.js';
-import { secretDigest } from './verify.js';
+import { secretDigest, webhookHmacKey } from './verify.js';
 import { type EndpointLookup, type ResolvedEndpoint, type WebhookEndpointSpec } from './types.js';
 
 /** An endpoint index that can be told to reload. */
@@ -100,6 +100,7 @@ async function buildIndex(
       mount: s.mount,
       source: s.source,
       secret: s.secret,
+      hmacKey: webhookHmacKey(s.secret),
       branch: s.branch ?? cfg?.git_branch_name,
       dockerRepository: cfg === undefined ? undefined : hubRepositoryOfImage(cfg.docker_image),
       backends: s.backends,

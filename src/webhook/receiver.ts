@@ -143,7 +143,15 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps): WebhookReceive
     const verified: ResolvedEndpoint[] = [];
     const failures: VerifyFailure[] = [];
     for (const ep of candidates) {
-      const r = verifyDelivery(ep.source, req.headers, req.body, ep.secret, at, deps.verify ?? {});
+      const r = verifyDelivery(
+        ep.source,
+        req.headers,
+        req.body,
+        ep.secret,
+        at,
+        deps.verify ?? {},
+        ep.hmacKey,
+      );
       if (r.ok) verified.push(ep);
       else {
         failures.push(r);

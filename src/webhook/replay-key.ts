@@ -22,8 +22,10 @@ export const SIGNATURE_HEADERS: Readonly<Record<WebhookSource, readonly string[]
 };
 
 /**
- * Hex SHA-256 over the sender, its signature headers and the body's digest. Only a digest is
- * kept in memory: a GitLab token (the shared secret itself) never sits in the deduper as text.
+ * Hex SHA-256 over the sender, its signature headers and then the body. Only a digest is kept in
+ * memory: a GitLab token (the shared secret itself) never sits in the deduper as text. One hash
+ * pass: the body comes last and header values cannot contain NUL, so the framing is unambiguous
+ * without hashing the body separately first (the key is never stored or compared across runs).
  */
 export function replayKey(source: WebhookSource, headers: WebhookHeaders, body: Buffer): string {
   const h = createHash('sha256').update(source).update('\0');
@@ -33,5 +35,5 @@ export function replayKey(source: WebhookSource, headers: WebhookHeaders, body: 
       .update(headerValue(headers, name) ?? '')
       .update('\0');
   }
-  return h.update(createHash('sha256').update(body).digest()).digest('hex');
+  return h.update(body).digest('hex');
 }

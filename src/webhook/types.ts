@@ -3,6 +3,7 @@
  * poll; everything that does real work (ls-remote, signatures, Vault, Docker) sits behind
  * `PollRequester`, implemented by the scheduler (which also coalesces requests).
  */
+import type { KeyObject } from 'node:crypto';
 
 /** The senders we understand (README, "Webhooks"). */
 export const WEBHOOK_SOURCES = [
@@ -48,6 +49,11 @@ export interface ResolvedEndpoint {
   readonly mount: string;
   readonly source: WebhookSource;
   readonly secret: Buffer;
+  /**
+   * `webhookHmacKey(secret)`, made once when the endpoint is resolved rather than per delivery
+   * (absent: verification makes one per delivery).
+   */
+  readonly hmacKey?: KeyObject;
   /** Pushes to other branches are ignored; undefined = the mount is not configured yet. */
   readonly branch: string | undefined;
   /** Docker Hub only: the repository of the mount's `docker_image` (e.g. `library/nginx`). */

@@ -28,12 +28,18 @@ const missing = (reason: string): VerifyResult => ({ ok: false, kind: 'missing',
 const mismatch = (reason: string): VerifyResult => ({ ok: false, kind: 'mismatch', reason });
 
 /**
- * The HMAC key for `secret`'s bytes. Node (24) recognises a key given as a Buffer only after two
- * brand checks that each throw and catch an exception; a KeyObject passes the first one. Made per
- * call, it costs about a third of what `createHmac(algo, buffer)` spends on the key — a large part
- * of a delivery's CPU time (see bench 5).
+ * The HMAC key for `secret`'s bytes: `key` when the caller keeps one made of exactly these bytes,
+ * else a new one. Node (24) recognises a key given as a Buffer only after two brand checks that
+ * each throw and catch an exception; a KeyObject passes the first one. Made per call, it costs
+ * about a third of what `createHmac(algo, buffer)` spends on the key; kept by the endpoint index
+ * (`ResolvedEndpoint.hmacKey`), nothing (see bench 5).
  */
-function hmacKey(secret: Buffer): KeyObject {
+function hmacKey(secret: Buffer, key?: KeyObject): KeyObject {
+  return key ?? createSecretKey(secret);
+}
+
+/** The HMAC key of an endpoint's secret, made once when the endpoint index is built. */
+export function webhookHmacKey(secret: Buffer): KeyObject {
   return createSecretKey(secret);
 }
 
@@ -51,16 +57,22 @@ function prefixedHmac(
   body: Buffer,
   secret: Buffer,
   algos: readonly ('sha256' | 'sha512')[],
+  key: KeyObject | undefined,
 ): VerifyResult {
   const eq = value.indexOf('=');
   const algo = eq === -1 ? '' : value.slice(0, eq).toLowerCase();
   const found = algos.find((a) => a === algo);
   if (!found) return mismatch(`unsupported signature algorithm (accepted: ${algos.join(', ')})`);
-  const expected = createHmac(found, hmacKey(secret)).update(body).digest();
+  const expected = createHmac(found, hmacKey(secret, key)).update(body).digest();
   return hexMatches(expected, value.slice(eq + 1)) ? OK : mismatch('signature does not match');
 }
 
-function verifyGithub(headers: WebhookHeaders, body: Buffer, secret: Buffer): VerifyResult {
+function verifyGithub(
+  headers: WebhookHeaders,
+  body: Buffer,
+  secret: Buffer,
+  key: KeyObject | undefined,
+): VerifyResult {
   const sig = headerValue(headers, 'x-hub-signature-256');
   if (sig === undefined) {
     return headerValue(headers, 'x-hub-signature') === undefined
@@ -69,17 +81,22 @@ function verifyGithub(headers: WebhookHeaders, body: Buffer, secret: Buffer): Ve
           'X-Hub-Signature-256 header is missing (legacy sha1 X-Hub-Signature is not accepted)',
         );
   }
-  return prefixedHmac(sig, body, secret, ['sha256']);
+  return prefixedHmac(sig, body, secret, ['sha256'], key);
 }
 
-function verifyGitea(headers: WebhookHeaders, body: Buffer, secret: Buffer): VerifyResult {
+function verifyGitea(
+  headers: WebhookHeaders,
+  body: Buffer,
+  secret: Buffer,
+  key: KeyObject | undefined,
+): VerifyResult {
   const sigs = ['x-gitea-signature', 'x-forgejo-signature', 'x-gogs-signature']
     .map((h) => headerValue(headers, h))
     .filter((v): v is string => v !== undefined);
   if (sigs.length === 0) return missing('X-Gitea-Signature header is missing');
   // Every signature header that is present must match (Gitea sends copies under several names).
   const matchesAll = (signed: Buffer | string): boolean => {
-    const expected = createHmac('sha256', hmacKey(secret)).update(signed).digest();
+    const expected = createHmac('sha256', hmacKey(secret, key)).update(signed).digest();
     let allMatch = true;
     for (const s of sigs) allMatch = hexMatches(expected, s) && allMatch;
     return allMatch;
@@ -167,15 +184,17 @@ function verifyHeaderHmac(
   body: Buffer,
   secret: Buffer,
   algos: readonly ('sha256' | 'sha512')[],
+  key: KeyObject | undefined,
 ): VerifyResult {
   const sig = headerValue(headers, header);
   if (sig === undefined) return missing(`${display} header is missing`);
-  return prefixedHmac(sig, body, secret, algos);
+  return prefixedHmac(sig, body, secret, algos, key);
 }
 
 /**
  * Authenticate one delivery. Docker Hub sends no signature: the secret path (`/hook/<digest>`)
- * is its only credential, so it verifies by reaching here.
+ * is its only credential, so it verifies by reaching here. `key`, when given, must be
+ * `webhookHmacKey(secret)` (kept by the caller so that it is not made per delivery).
  */
 export function verifyDelivery(
   source: WebhookSource,
@@ -184,25 +203,37 @@ export function verifyDelivery(
   secret: Buffer,
   now: Date,
   opts: VerifyOptions = {},
+  key?: KeyObject,
 ): VerifyResult {
   const tolerance = opts.timestampToleranceSec ?? DEFAULT_TIMESTAMP_TOLERANCE_SEC;
   switch (source) {
     case 'github':
-      return verifyGithub(headers, body, secret);
+      return verifyGithub(headers, body, secret, key);
     case 'gitea':
-      return verifyGitea(headers, body, secret);
+      return verifyGitea(headers, body, secret, key);
     case 'gitlab':
       return verifyGitlab(headers, body, secret, now, tolerance);
     case 'bitbucket':
-      return verifyHeaderHmac('x-hub-signature', 'X-Hub-Signature', headers, body, secret, [
-        'sha256',
-      ]);
+      return verifyHeaderHmac(
+        'x-hub-signature',
+        'X-Hub-Signature',
+        headers,
+        body,
+        secret,
+        ['sha256'],
+        key,
+      );
     case 'generic':
     case 'cloudevents':
-      return verifyHeaderHmac('x-signature', 'X-Signature', headers, body, secret, [
-        'sha256',
-        'sha512',
-      ]);
+      return verifyHeaderHmac(
+        'x-signature',
+        'X-Signature',
+        headers,
+        body,
+        secret,
+        ['sha256', 'sha512'],
+        key,
+      );
     case 'dockerhub':
       return OK;
   }
