@@ -285,6 +285,33 @@ describe('git host protocol', () => {
   });
 });
 
+describe('git host, its side alone', () => {
+  it('forgets a mirror on a close message: a later call on it is refused', async () => {
+    const replies: HostMessage[] = [];
+    let deliver: (m: HostRequest) => void = () => undefined;
+    const served = serveGitHost(
+      { send: (m) => replies.push(copy(m)), onMessage: (h) => (deliver = h) },
+      () => ({
+        factory: { open: () => Promise.resolve(fakeMirror(scenario())) },
+        slots: () => ({ limit: 1, active: 0, waiting: 0, maxActive: 0 }),
+      }),
+    );
+    const settle = () => new Promise((r) => setImmediate(r));
+    deliver({ t: 'init' });
+    deliver({ t: 'open', id: 1, handle: 7, dir: '/m', spec: SPEC });
+    await settle();
+    expect(served.openMirrors()).toBe(1);
+    deliver({ t: 'close', handle: 7 });
+    expect(served.openMirrors()).toBe(0);
+    deliver({ t: 'call', id: 2, handle: 7, method: 'lsRemote', args: [] });
+    await settle();
+    expect(replies.map((r) => r.t === 'reply' && r.ok)).toEqual([true, false]);
+    expect(replies[1]).toMatchObject({
+      error: { code: 'INTERNAL', message: 'git host: no mirror is open as handle 7' },
+    });
+  });
+});
+
 describe('errors on the wire', () => {
   it.each([
     ['an AppError', new AppError('GIT_TIMEOUT', 'git fetch: no result', { details: { op: 'f' } })],

@@ -19,8 +19,10 @@ import {
   errorFromWire,
   type HostInit,
   type HostMessage,
+  type CallRequest,
   type HostReply,
   type MirrorMethod,
+  type OpenRequest,
   type SlotStats,
 } from './protocol.js';
 
@@ -61,7 +63,6 @@ interface Pending {
 interface Host {
   readonly conn: HostConnection;
   readonly generation: number;
-  readonly startedAt: number;
   readonly pending: Map<number, Pending>;
 }
 
@@ -115,10 +116,25 @@ export class HostedGitMirrorFactory implements GitMirrorFactory {
   }
 
   async open(mirrorDir: string, spec: GitRemoteSpec): Promise<GitMirror> {
-    const mirror = new HostedGitMirror(this, this.nextHandle++, mirrorDir, spec);
+    const handle = this.nextHandle++;
+    const mirror = new HostedGitMirror(this.channel, handle, mirrorDir, spec);
+    // The pipeline opens a mirror per poll and drops it after: the host forgets it then too.
+    this.dropped.register(mirror, handle);
     await mirror.ensureOpen();
     return mirror;
   }
+
+  /** What a mirror needs of its factory. */
+  private readonly channel: Channel = {
+    host: () => this.current(),
+    request: (host, op, build) => this.request(host, op, build),
+  };
+
+  private readonly dropped = new FinalizationRegistry<number>((handle) => {
+    const host = this.host;
+    // Only a running host holds it (a new host never saw it): never start one for this.
+    host?.conn.send({ t: 'close', handle }, () => undefined);
+  });
 
   /** End the host (its git processes too); later calls fail. */
   async close(): Promise<void> {
@@ -141,11 +157,19 @@ export class HostedGitMirrorFactory implements GitMirrorFactory {
       return this.current();
     }
     this.lastStart = Date.now();
-    const conn = this.start();
+    let conn: HostConnection;
+    try {
+      conn = this.start();
+    } catch (e) {
+      throw new AppError(
+        'GIT_FAILED',
+        `the git host process could not be started: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
+    }
     const host: Host = {
       conn,
       generation: ++this.generations,
-      startedAt: Date.now(),
       pending: new Map(),
     };
     this.host = host;
@@ -208,10 +232,10 @@ export class HostedGitMirrorFactory implements GitMirrorFactory {
   }
 
   /** Send one request to the host and wait for its reply. */
-  async request(
+  private async request(
     host: Host,
     op: string,
-    build: (id: number) => Parameters<HostConnection['send']>[0],
+    build: (id: number) => OpenRequest | CallRequest,
   ): Promise<HostReply> {
     const id = this.nextId++;
     return new Promise<HostReply>((resolve, reject) => {
@@ -220,15 +244,17 @@ export class HostedGitMirrorFactory implements GitMirrorFactory {
       host.conn.send(build(id), () => this.lost(host));
     });
   }
-
-  /** The host a mirror's call goes to (for HostedGitMirror). */
-  hostForCall(): Promise<Host> {
-    return this.current();
-  }
 }
 
-/** What a mirror's handle needs of its factory (the factory's private parts stay private). */
-type Factory = Pick<HostedGitMirrorFactory, 'request' | 'hostForCall'>;
+/** What a mirror's proxy needs of its factory: the host for a call, and a request to it. */
+interface Channel {
+  host(): Promise<Host>;
+  request(
+    host: Host,
+    op: string,
+    build: (id: number) => OpenRequest | CallRequest,
+  ): Promise<HostReply>;
+}
 
 class HostedGitMirror implements GitMirror {
   /** Counters of hosts that are gone, and of the current host as of its last reply. */
@@ -238,7 +264,7 @@ class HostedGitMirror implements GitMirror {
   private openIn: { generation: number; done: Promise<void> } | undefined;
 
   constructor(
-    private readonly factory: Factory,
+    private readonly channel: Channel,
     private readonly handle: number,
     private readonly dir: string,
     private readonly spec: GitRemoteSpec,
@@ -252,13 +278,13 @@ class HostedGitMirror implements GitMirror {
   }
 
   /** Open this mirror in the current host unless it already is; returns that host. */
-  async ensureOpen(): Promise<Awaited<ReturnType<Factory['hostForCall']>>> {
-    const host = await this.factory.hostForCall();
+  async ensureOpen(): Promise<Host> {
+    const host = await this.channel.host();
     if (this.openIn?.generation !== host.generation) {
       // A new host starts from zero counts.
       this.past = this.counters;
       this.now = { lsRemote: 0, fetch: 0 };
-      const done = this.factory
+      const done = this.channel
         .request(host, 'open', (id) => ({
           t: 'open',
           id,
@@ -280,7 +306,7 @@ class HostedGitMirror implements GitMirror {
 
   private async call(method: MirrorMethod, op: string, args: unknown[]): Promise<unknown> {
     const host = await this.ensureOpen();
-    const reply = await this.factory.request(host, op, (id) => ({
+    const reply = await this.channel.request(host, op, (id) => ({
       t: 'call',
       id,
       handle: this.handle,

@@ -57,8 +57,17 @@ export interface CallRequest {
   readonly args: readonly unknown[];
 }
 
+/**
+ * Forget mirror `handle` (no reply): its proxy was garbage-collected. The pipeline opens a mirror
+ * per poll, so without this the host would keep one per poll forever.
+ */
+export interface CloseRequest {
+  readonly t: 'close';
+  readonly handle: number;
+}
+
 /** Service → host. */
-export type HostRequest = HostInit | OpenRequest | CallRequest;
+export type HostRequest = HostInit | OpenRequest | CallRequest | CloseRequest;
 
 /** The host's git slots (concurrency.ts) as of a reply. */
 export interface SlotStats {

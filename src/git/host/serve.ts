@@ -12,6 +12,8 @@ import {
   type HostInit,
   type HostMessage,
   type HostRequest,
+  type CallRequest,
+  type OpenRequest,
   type SlotStats,
 } from './protocol.js';
 
@@ -29,7 +31,8 @@ export interface HostFactory {
 
 /**
  * Serve requests on `pipe`. `build` makes the factory from the init message (the first message;
- * `onRebuild` forwards the factory's rebuild notices to the service).
+ * `onRebuild` forwards the factory's rebuild notices to the service). Returns how many mirrors
+ * are open (for tests).
  */
 export function serveGitHost(
   pipe: HostPipe,
@@ -37,13 +40,13 @@ export function serveGitHost(
     init: HostInit,
     onRebuild: (dir: string, missing: readonly string[]) => void,
   ) => HostFactory,
-): void {
+): { readonly openMirrors: () => number } {
   let host: HostFactory | undefined;
   const mirrors = new Map<number, GitMirror>();
   const onRebuild = (mirrorDir: string, missing: readonly string[]): void =>
     pipe.send({ t: 'rebuild', mirrorDir, missing: [...missing] });
 
-  const answer = async (req: Exclude<HostRequest, HostInit>): Promise<void> => {
+  const answer = async (req: OpenRequest | CallRequest): Promise<void> => {
     const slots = (): SlotStats =>
       host?.slots() ?? { limit: 0, active: 0, waiting: 0, maxActive: 0 };
     const counters = () => {
@@ -86,6 +89,11 @@ export function serveGitHost(
       host ??= build(req, onRebuild);
       return;
     }
+    if (req.t === 'close') {
+      mirrors.delete(req.handle);
+      return;
+    }
     void answer(req);
   });
+  return { openMirrors: () => mirrors.size };
 }
