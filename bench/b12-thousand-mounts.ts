@@ -3,11 +3,13 @@
  * a child process with 1,000 mounts, each following its own local bare repository with
  * git_poll_period=1m, N = 1 trusted PGP key and `true` as its command. After every mount has
  * polled once, a signed commit is pushed to 10 % of the repositories per minute (evenly spread
- * over the minute; a different tenth each minute) for the measured window. Measured from outside:
- * RSS and CPU of the node process and of its reaped children (git) from /proc, git processes alive
- * at once (children of the service named git*, sampled every 100 ms), API read latency (a
- * `configure` read of a random mount every 100 ms). From the service's own /metrics (deltas over
- * the window): poll lateness (actual − scheduled start of periodic polls), polls and runs.
+ * over the minute; a different tenth each minute) for the measured window. Measured from outside,
+ * from /proc: RSS and CPU of the service's node process, and apart from it RSS and CPU of its git
+ * host process (the child that runs every git call, src/git/host/) and CPU of the git processes
+ * (the host's reaped children); git processes alive at once (children named git* of the service
+ * or of its git host, sampled every 100 ms); API read latency (a `configure` read of a random
+ * mount every 100 ms). From the service's own /metrics (deltas over the window): poll lateness
+ * (actual − scheduled start of periodic polls), polls and runs, event-loop lag.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { GIT_HOST_TITLE } from '../src/git/host/protocol.js';
 import { hermeticEnv, ROOT } from '../test/helpers/bench.js';
 import { commitFile, createRepoPair, push } from '../test/helpers/git-repo.js';
 import { createGpgHome, exportPublicKey, generateKey } from '../test/helpers/gpg.js';
@@ -28,9 +31,9 @@ import { summarize } from './lib/stats.js';
 /** The service's --git-concurrency default (what the row checks against). */
 const GIT_CONCURRENCY = 8;
 
-/** Children of `pid` whose command starts with git, right now. */
-async function gitChildren(pid: number): Promise<number> {
-  let n = 0;
+/** Children of `pid` (pid and command name), right now. */
+async function childrenOf(pid: number): Promise<{ pid: number; comm: string }[]> {
+  const out: { pid: number; comm: string }[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -41,9 +44,20 @@ async function gitChildren(pid: number): Promise<number> {
     }
     const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (ppid === pid && comm.startsWith('git')) n++;
+    if (ppid === pid) out.push({ pid: Number(entry), comm });
   }
-  return n;
+  return out;
+}
+
+/** The service's git host process (its child named GIT_HOST_TITLE), if one runs. */
+async function gitHostOf(pid: number): Promise<number | undefined> {
+  return (await childrenOf(pid)).find((c) => c.comm === GIT_HOST_TITLE)?.pid;
+}
+
+/** git processes alive right now: children named git* of the service or of its git host. */
+async function gitAliveOf(pid: number, host: number | undefined): Promise<number> {
+  const kids = [...(await childrenOf(pid)), ...(host === undefined ? [] : await childrenOf(host))];
+  return kids.filter((c) => c.comm.startsWith('git')).length;
 }
 
 /** One scrape of /metrics: `name{labels}` → value, for the series we read. */
@@ -112,20 +126,20 @@ async function pool<T>(items: readonly T[], width: number, fn: (t: T) => Promise
   );
 }
 
-/** Run benchmark 12: `mounts` mounts, `minutes` measured minutes. */
 /**
- * Why the RSS, node CPU and API p99 rows miss, from a separate measurement (2026-12-02, not
- * repeated by each run): a child-process spawn blocks the event loop for a time that grows with
- * the parent's resident set (Node forks, copying page tables).
+ * Why node CPU and API read p99 missed before git moved out of the service, from a separate
+ * measurement (2026-12-02, not repeated by each run), and what the rows now show instead.
  */
 const MISS_REASON =
-  'Why RSS, node CPU and API read p99 miss (measured apart, 2026-12-02): every git spawn blocks ' +
-  "the event loop for a time that grows with the service's resident set (a `git --version` " +
-  'spawn took 23 ms from a 150 MiB process vs 2.7 ms from 50 MiB at load ≈10), and 1,000 mounts ' +
-  'make ≥ 17 spawns/s; the lag above is what API reads wait behind. A heap snapshot puts the ' +
-  'per-mount cost at ~27 KiB. Next: spawn git from a small helper process or worker, fewer ' +
-  'objects per mount.';
+  'Why node CPU and API read p99 missed while the service forked git itself (measured apart, ' +
+  '2026-12-02): every spawn blocked its event loop for a time growing with its resident set ' +
+  '(spawn of `true`: 2.3 ms from 52 MiB, 5–7 ms from 230 MiB, 6–9 ms from 360 MiB on Node 24), ' +
+  'and 1,000 mounts make ≥ 17 ls-remote spawns/s plus ~7 per pushed commit. Now every git call ' +
+  'runs in the git host process (its own rows: CPU, RSS), so the service forks nothing per poll; ' +
+  "what remains of the service's CPU and event-loop lag are its own polls (store, IPC, " +
+  'scheduling), runs (Docker API, signature checks) and GC — not broken down here.';
 
+/** Run benchmark 12: `mounts` mounts, `minutes` measured minutes. */
 export async function benchThousandMounts(
   image: string,
   mounts: number,
@@ -203,7 +217,12 @@ export async function benchThousandMounts(
     const t0 = performance.now();
     const before = await scrape(addr);
     const first = await procSample(pid);
+    // Every git call runs in the git host: started by the first poll, so it runs by now.
+    const hostPid = await gitHostOf(pid);
+    const hostFirst = hostPid === undefined ? undefined : await procSample(hostPid);
+    const hostPids = new Set<number>();
     const rss: number[] = [];
+    const hostRss: number[] = [];
     const gitAlive: number[] = [];
     const apiMs: number[] = [];
     let pushes = 0;
@@ -211,12 +230,18 @@ export async function benchThousandMounts(
     const sampler = (async () => {
       while (running()) {
         rss.push((await procSample(pid)).rssKiB / 1024);
+        const host = await gitHostOf(pid);
+        if (host !== undefined) {
+          hostPids.add(host);
+          const sample = await procSample(host).catch(() => undefined);
+          if (sample !== undefined) hostRss.push(sample.rssKiB / 1024);
+        }
         await new Promise((r) => setTimeout(r, 1000));
       }
     })();
     const gitSampler = (async () => {
       while (running()) {
-        gitAlive.push(await gitChildren(pid));
+        gitAlive.push(await gitAliveOf(pid, hostPid));
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
@@ -245,16 +270,27 @@ export async function benchThousandMounts(
     })();
     await Promise.all([sampler, gitSampler, reader, pusher]);
     const last = await procSample(pid);
+    const hostLast =
+      hostPid === undefined ? undefined : await procSample(hostPid).catch(() => undefined);
     const after = await scrape(addr);
     const secs = (performance.now() - t0) / 1000;
 
-    const cpu = (k: 'selfTicks' | 'childTicks'): number => ((last[k] - first[k]) / hz / secs) * 100;
-    const nodeCpu = cpu('selfTicks');
-    const gitCpu = cpu('childTicks');
+    const pct = (ticks: number): number => (ticks / hz / secs) * 100;
+    const nodeCpu = pct(last.selfTicks - first.selfTicks);
+    // The host's own CPU; git processes = the host's reaped children (plus any of the service's).
+    // NaN when no host ran through the whole window (its ticks are lost with it).
+    const hostWhole = hostFirst !== undefined && hostLast !== undefined && hostPids.size <= 1;
+    const hostCpu = hostWhole ? pct(hostLast.selfTicks - hostFirst.selfTicks) : Number.NaN;
+    const gitCpu =
+      pct(last.childTicks - first.childTicks) +
+      (hostWhole ? pct(hostLast.childTicks - hostFirst.childTicks) : 0);
+    const lagP99Ms = (after.get('flant_gitops_nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000;
+    const lagMaxMs = (after.get('flant_gitops_nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000;
     const p50 = bucketQuantile(before, after, 0.5, 'ended');
     const p99 = bucketQuantile(before, after, 0.99, 'ended');
     const overran = bucketQuantile(before, after, 0.99, 'overran');
     const rssS = summarize(rss);
+    const hostRssS = summarize(hostRss.length > 0 ? hostRss : [Number.NaN]);
     const apiS = summarize(apiMs);
     const gitMaxSampled = Math.max(...gitAlive);
     const gitMaxMetric = after.get('flant_gitops_git_processes_max') ?? Number.NaN;
@@ -277,9 +313,11 @@ export async function benchThousandMounts(
         `then the bench waits until every mount has polled once. Measured window: ${minutes} ` +
         `min (${secs.toFixed(0)} s), during which a gpg-signed commit is pushed to a different ` +
         `10 % of the repositories each minute, evenly spread (${pushes} pushes). RSS sampled every ` +
-        `1 s and CPU (utime+stime of the node process; cutime+cstime = its reaped git children) ` +
-        `from /proc; git processes alive = children of the service named git*, sampled every ` +
-        `100 ms (${gitAlive.length} samples); API read = GET <mount>/configure of a random mount ` +
+        `1 s and CPU from /proc, apart for the service's node process (utime+stime), its git host ` +
+        `process (the one child that runs every git call, so the service never forks git; ` +
+        `utime+stime) and the git processes (cutime+cstime of the host and of the service: their ` +
+        `reaped children); git processes alive = children named git* of the service or of its git ` +
+        `host, sampled every 100 ms (${gitAlive.length} samples); API read = GET <mount>/configure of a random mount ` +
         `every 100 ms (${apiS.n} reads); poll lateness from the service's ` +
         `flant_gitops_poll_lateness_seconds histogram over the window (a quantile is reported as ` +
         `the upper bound of its bucket; lateness = when the mount's lane starts the poll − its due ` +
@@ -296,10 +334,14 @@ export async function benchThousandMounts(
         ),
         absolute('RSS (median)', 'MiB', rssS.median, '—', undefined),
         absolute('CPU, node process', '% of a core', nodeCpu, '≤ 10 %', nodeCpu <= 10),
-        absolute('CPU, git children', '% of a core', gitCpu, '—', undefined),
+        absolute('CPU, git host process', '% of a core', hostCpu, '—', undefined),
+        absolute('CPU, git processes', '% of a core', gitCpu, '—', undefined),
+        absolute('RSS of the git host process (max)', 'MiB', hostRssS.max, '—', undefined),
         absolute('Poll lateness p50 (bucket bound)', 's', p50.seconds, '—', undefined),
         absolute('Poll lateness p99 (bucket bound)', 's', p99.seconds, '≤ 2 s', p99.seconds <= 2),
         absolute('API read latency p99', 'ms', apiS.p99, '≤ 50 ms', apiS.p99 <= 50),
+        absolute('Event-loop lag p99 over the window', 'ms', lagP99Ms, '—', undefined),
+        absolute('Event-loop lag max over the window', 'ms', lagMaxMs, '—', undefined),
         absolute(
           'git processes alive at once (max, sampled)',
           'processes',
@@ -324,9 +366,12 @@ export async function benchThousandMounts(
           (overran.total > 0 ? `, p99 of those ≤ ${overran.seconds} s.` : '.'),
         `API read latency median ${apiS.median.toFixed(2)} ms, max ${apiS.max.toFixed(1)} ms.`,
         `At the end: V8 heap used ${((after.get('flant_gitops_nodejs_heap_size_used_bytes') ?? 0) / 2 ** 20).toFixed(1)} MiB, ` +
-          `external ${((after.get('flant_gitops_nodejs_external_memory_bytes') ?? 0) / 2 ** 20).toFixed(1)} MiB, ` +
-          `event-loop lag p99 ${((after.get('flant_gitops_nodejs_eventloop_lag_p99_seconds') ?? 0) * 1000).toFixed(1)} ms ` +
-          `(max ${((after.get('flant_gitops_nodejs_eventloop_lag_max_seconds') ?? 0) * 1000).toFixed(1)} ms).`,
+          `external ${((after.get('flant_gitops_nodejs_external_memory_bytes') ?? 0) / 2 ** 20).toFixed(1)} MiB ` +
+          `(event-loop lag: prom-client's histogram, reset at each scrape, so the rows cover ` +
+          `the window between the bench's two scrapes).`,
+        `Git host: ${hostPids.size} process(es) seen in the window` +
+          (hostPids.size > 1 ? ' (it was restarted: its CPU is not reported).' : '.') +
+          ` RSS median ${hostRssS.median.toFixed(1)} MiB.`,
         MISS_REASON,
       ],
       raw: {
@@ -334,7 +379,11 @@ export async function benchThousandMounts(
         rss: rssS,
         api: apiS,
         nodeCpu,
+        hostCpu,
         gitCpu,
+        hostRss: hostRssS,
+        lagP99Ms,
+        lagMaxMs,
         lateness: { p50, p99 },
         gitMaxSampled,
         gitMaxMetric,

@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { SimpleGitMirrorFactory } from '../src/git/index.js';
+import { HostedGitMirrorFactory } from '../src/git/index.js';
 import { git, run } from './lib/proc.js';
 import { lowerIsBetter, type BenchResult } from './lib/report.js';
 import { appendCommit, type GeneratedRepo } from './lib/repo.js';
@@ -25,8 +25,9 @@ export async function benchIncrementalPoll(
 ): Promise<BenchResult> {
   const started = performance.now();
   const root = await mkdtemp(join(tmpdir(), 'fg-bench-b3-'));
+  // As src/service.ts: our git calls run in the git host, a child process of this one.
+  const factory = new HostedGitMirrorFactory();
   try {
-    const factory = new SimpleGitMirrorFactory();
     const mirror = await factory.open(join(root, 'ours'), {
       url: repo.url,
       branch: repo.branch,
@@ -103,7 +104,9 @@ export async function benchIncrementalPoll(
       title: 'Poll with one new commit (10,000-commit repository)',
       method:
         `Each repetition appends one commit and its note to the origin (git fast-import), then times ` +
-        `our mirror's \`lsRemote()\` + \`fetch(refs)\` (SimpleGitMirrorFactory, the adapter main uses), ` +
+        `our mirror's \`lsRemote()\` + \`fetch(refs)\` (the adapter the service uses: simple-git in the git ` +
+        `host process, a child of the bench, answering over IPC; the baselines spawn git from the ` +
+        `bench itself), ` +
         `the floor (\`git ls-remote\` of the three refs + \`git fetch\` of the refs that moved since ` +
         `the previous advertisement, same flags as ours, into a \`git clone --mirror\`) and a plain ` +
         `\`git fetch\` in another \`git clone --mirror\`; every ${cloneEvery}th repetition also ` +
@@ -154,6 +157,7 @@ export async function benchIncrementalPoll(
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
+    await factory.close();
     await rm(root, { recursive: true, force: true });
   }
 }

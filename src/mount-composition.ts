@@ -6,7 +6,8 @@
  */
 import type { LocalRepoPolicy } from './config/local-repos.js';
 import type { SettingsEvents } from './config/settings-events.js';
-import { SimpleGitMirrorFactory, type GitSlots } from './git/index.js';
+import { createGitSlots } from './git/concurrency.js';
+import { HostedGitMirrorFactory } from './git/host/client.js';
 import type { GitMirrorFactory } from './git/types.js';
 import type { Logger } from './logging.js';
 import type { Metrics } from './metrics.js';
@@ -32,6 +33,17 @@ export interface SharedAdapters {
   readonly verifier: SignatureVerifier;
   readonly mirrors: GitMirrorFactory;
   readonly runner: ContainerRunner;
+  /** Use of the bound on git processes (the git process gauges read it at scrape time). */
+  readonly gitSlots: GitSlotUse;
+  /** End what the adapters started (the git host process); call once, when stopping. */
+  close(): Promise<void>;
+}
+
+/** The git process gauges' view of a GitSlots, wherever the slots live. */
+export interface GitSlotUse {
+  readonly active: number;
+  readonly maxActive: number;
+  readonly waiting: number;
 }
 
 /** Build the concrete shared adapters (openpgp.js, simple-git mirrors, dockerode). */
@@ -42,25 +54,69 @@ export function createSharedAdapters(opts: {
   readonly gitSafeDirectories?: readonly string[];
   /** The process's own git config file, where those safe directories are written. */
   readonly gitConfigFile?: string;
-  /** The one bound on git processes alive at once for every mount (default 8). */
-  readonly gitSlots?: GitSlots;
+  /** The bound on git processes alive at once for every mount (default 8). */
+  readonly gitConcurrency?: number;
   /** Where git calls keep their short-lived files (SSH key copies, export indexes). */
   readonly gitTmpDir?: string;
+  /**
+   * `host` (the service): every git call runs in one small child process (git/host/), so this
+   * big process never forks git — each fork would stall its event loop for a time growing with
+   * its resident set. `in-process` (the plugin): simple-git runs here.
+   */
+  readonly git?: 'host' | 'in-process';
 }): SharedAdapters {
   const log = opts.logger.child({ component: 'git' });
+  const onRebuild = (mirrorDir: string, missing: readonly string[]): void =>
+    log.warn({ mirrorDir, missing }, 'mirror dir was half-made (crash or full disk); rebuilt');
+  const common = {
+    onRebuild,
+    ...(opts.gitTmpDir === undefined ? {} : { tmpDir: opts.gitTmpDir }),
+    ...(opts.gitSafeDirectories === undefined ? {} : { safeDirectories: opts.gitSafeDirectories }),
+    ...(opts.gitConfigFile === undefined ? {} : { configFile: opts.gitConfigFile }),
+  };
+  let mirrors: GitMirrorFactory;
+  let gitSlots: GitSlotUse;
+  let close = async (): Promise<void> => {};
+  if (opts.git === 'host') {
+    const hosted = new HostedGitMirrorFactory({
+      ...common,
+      ...(opts.gitConcurrency === undefined ? {} : { concurrency: opts.gitConcurrency }),
+      onHostExit: (info) =>
+        log.warn({ ...info }, 'git host process ended; a new one starts with the next git call'),
+    });
+    mirrors = hosted;
+    gitSlots = {
+      get active() {
+        return hosted.slots.active;
+      },
+      get maxActive() {
+        return hosted.slots.maxActive;
+      },
+      get waiting() {
+        return hosted.slots.waiting;
+      },
+    };
+    close = () => hosted.close();
+  } else {
+    const slots = createGitSlots(opts.gitConcurrency);
+    // simple-git is loaded on the first git call, not when the process starts.
+    let inProcess: Promise<GitMirrorFactory> | undefined;
+    mirrors = {
+      open: async (dir, spec) => {
+        inProcess ??= import('./git/mirror.js').then(
+          (m) => new m.SimpleGitMirrorFactory({ ...common, slots }),
+        );
+        return (await inProcess).open(dir, spec);
+      },
+    };
+    gitSlots = slots;
+  }
   return {
     verifier: createOpenPgpVerifier(),
-    mirrors: new SimpleGitMirrorFactory({
-      ...(opts.gitSlots === undefined ? {} : { slots: opts.gitSlots }),
-      ...(opts.gitTmpDir === undefined ? {} : { tmpDir: opts.gitTmpDir }),
-      onRebuild: (mirrorDir, missing) =>
-        log.warn({ mirrorDir, missing }, 'mirror dir was half-made (crash or full disk); rebuilt'),
-      ...(opts.gitSafeDirectories === undefined
-        ? {}
-        : { safeDirectories: opts.gitSafeDirectories }),
-      ...(opts.gitConfigFile === undefined ? {} : { configFile: opts.gitConfigFile }),
-    }),
+    mirrors,
     runner: createDockerRunner({ logger: opts.logger, socketPath: opts.dockerSocket }),
+    gitSlots,
+    close,
   };
 }
 

@@ -25,7 +25,6 @@ import {
   loadOrCreateRootToken,
   type Authorizer,
 } from './http/auth.js';
-import { createGitSlots } from './git/index.js';
 import type { Logger } from './logging.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { collectAtScrape, createReadiness, instrumentReceiver } from './metrics-wiring.js';
@@ -108,14 +107,15 @@ export async function startService(
   });
 
   const keyInspector = createOpenPgpKeyInspector();
-  const gitSlots = createGitSlots(cfg.gitConcurrency);
   const adapters = createSharedAdapters({
     logger,
     dockerSocket: cfg.dockerSocket,
     gitSafeDirectories: cfg.gitSafeDirectories,
     gitConfigFile: join(cfg.dataDir, 'gitconfig'),
-    gitSlots,
+    gitConcurrency: cfg.gitConcurrency,
     gitTmpDir: layout.tmp,
+    // git runs in one small child process: a fork from this big one stalls its event loop.
+    git: 'host',
   });
   const { runner } = adapters;
 
@@ -195,7 +195,7 @@ export async function startService(
     mounts: () => runtimes.keys(),
     scheduler,
     forwards: forwarder,
-    gitSlots,
+    gitSlots: adapters.gitSlots,
   });
 
   const app = buildApp({
@@ -249,6 +249,7 @@ export async function startService(
       await scheduler.stop();
       await coordinator?.stop();
       await forwarder.idle();
+      await adapters.close();
       await running.clear();
     },
   };
