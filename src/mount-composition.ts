@@ -140,6 +140,8 @@ export interface MountCompositionOptions {
   readonly restartReason?: string;
   /** Where the runtime's own settings writes (vault access rotation) are announced. */
   readonly settingsEvents?: SettingsEvents;
+  /** Every settings write goes through this process (see MountRuntimeOptions.soleWriter). */
+  readonly soleWriter?: boolean;
   /** The approved local repository roots, checked before a mirror is opened. */
   readonly localRepos?: LocalRepoPolicy;
 }
@@ -173,6 +175,7 @@ export function composeMount(opts: MountCompositionOptions): ComposedMount {
     instanceId: opts.instanceId,
     ...(opts.restartReason === undefined ? {} : { restartReason: opts.restartReason }),
     ...(opts.settingsEvents === undefined ? {} : { settingsEvents: opts.settingsEvents }),
+    ...(opts.soleWriter === undefined ? {} : { soleWriter: opts.soleWriter }),
     ...(opts.localRepos === undefined ? {} : { localRepos: opts.localRepos }),
   });
   return { runtime: metrics ? instrumentRuntime(runtime, metrics) : runtime, vaultAccess };

@@ -133,6 +133,9 @@ export async function startService(
       networkMode: cfg.containerNetwork,
       instanceId,
       settingsEvents,
+      // On the file store every settings write goes through this process's API (and is
+      // announced); Vault KV replicas write the same mounts, so their caches age out.
+      soleWriter: cfg.storage.kind !== 'vault-kv',
       logger,
       metrics,
       localRepos,

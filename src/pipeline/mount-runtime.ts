@@ -69,6 +69,13 @@ export interface MountRuntimeOptions {
   readonly logFlushMs?: number;
   /** Where the runtime's own settings writes (vault access rotation) are announced. */
   readonly settingsEvents?: SettingsEvents;
+  /**
+   * Every write of the mount's settings goes through this process and is announced on
+   * `settingsEvents` (the service on its file store: the data dir belongs to one service). The
+   * settings cache then keeps a value until a write drops it, with no age limit. Leave it unset
+   * where another process may write (Vault KV replicas, OpenBao nodes).
+   */
+  readonly soleWriter?: boolean;
   /** Reason written on tasks a previous process left (default "service restarted"). */
   readonly restartReason?: string;
   /**
@@ -173,13 +180,14 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
   // poll before it read — stale for one poll at most — and every other poll (requested through
   // the API, a webhook, a won lease, a follow-up) drops the cache first, so "configure, then
   // poll" on any replica acts on what was written. A period of 0 (every tick) caches nothing,
-  // nor does a runtime without a hub.
+  // nor does a runtime without a hub. A sole writer (opts.soleWriter) has no unannounced writes
+  // to wait for: its cache has no age limit.
   let cacheWindowMs = 0;
   const settings = mountSettings(store, {
     mount,
     logger,
     ...(opts.settingsEvents === undefined ? {} : { events: opts.settingsEvents }),
-    cacheMaxAgeMs: () => cacheWindowMs,
+    cacheMaxAgeMs: opts.soleWriter === true ? () => Infinity : () => cacheWindowMs,
     nowMs: () => now().getTime(),
   });
   const readConfiguration = async (): Promise<Configuration | undefined> => {

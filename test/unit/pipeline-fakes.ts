@@ -215,6 +215,8 @@ export async function bench(
     verifier?: SignatureVerifier;
     /** The settings events hub the runtime listens on (as service.ts passes one). */
     settingsEvents?: SettingsEvents;
+    /** Every settings write goes through this process (the service's file store). */
+    soleWriter?: boolean;
     /** The timer of the poll state's write-behind (default: a real one). */
     pollStateTimer?: FlushTimer;
   } = {},
@@ -250,6 +252,7 @@ export async function bench(
     logFlushMs: 5,
     ...(opts.logLimitChars === undefined ? {} : { logLimitChars: opts.logLimitChars }),
     ...(opts.settingsEvents === undefined ? {} : { settingsEvents: opts.settingsEvents }),
+    ...(opts.soleWriter === undefined ? {} : { soleWriter: opts.soleWriter }),
     ...(opts.pollStateTimer === undefined ? {} : { pollStateTimer: opts.pollStateTimer }),
   });
   return {

@@ -67,6 +67,33 @@ describe('poll period of a mount', () => {
     expect(root.configReads).toBe(2);
   });
 
+  it('as the sole writer (file store), keeps the period past one poll period until a write is announced', async () => {
+    const root = counting(createMemoryStore());
+    const scoped = scopedStore(root, mountScope(MOUNT));
+    const events = createSettingsEvents();
+    const b = await open(world(), {
+      root,
+      // The remote tip was processed: up-to-date polls.
+      configure: config({ git_poll_period: 60, initial_last_successful_commit: C2 }),
+      settingsEvents: events,
+      soleWriter: true,
+    });
+    expect(await b.runtime.pollPeriodSeconds()).toBe(60);
+    // No one else writes: an hour of ticks and periodic polls reads the store once.
+    for (let i = 0; i < 60; i++) {
+      b.advance(60_000);
+      expect(await b.runtime.pollPeriodSeconds()).toBe(60);
+      await b.runtime.poll(PERIODIC);
+    }
+    expect(root.configReads).toBe(1);
+    // A write through the settings owner (the API) is announced: read again at once.
+    await mountSettings(scoped, { mount: MOUNT, events }).configuration.put(
+      config({ git_poll_period: 300 }),
+    );
+    expect(await b.runtime.pollPeriodSeconds()).toBe(300);
+    expect(root.configReads).toBe(2);
+  });
+
   it('shares its read with the poll: a periodic poll and the ticks after it read it once', async () => {
     const root = counting(createMemoryStore());
     const { runtime } = await open(world(), {
