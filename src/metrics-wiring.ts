@@ -54,7 +54,7 @@ export function instrumentMirror(
 ): GitMirror {
   const record = (call: 'ls_remote' | 'fetch', seconds: number): void => {
     metrics.gitCalls.inc({ mount, call });
-    metrics.gitCallSeconds.observe({ mount, call }, seconds);
+    metrics.gitCallSeconds.observe({ call }, seconds);
   };
   return {
     lsRemote: () =>
@@ -115,7 +115,7 @@ export function instrumentRunner(
         (seconds, r) => {
           const outcome = r.ok ? r.value.outcome : 'error';
           metrics.runs.inc({ mount, outcome });
-          metrics.runSeconds.observe({ mount, outcome }, seconds);
+          metrics.runSeconds.observe({ outcome }, seconds);
         },
       ),
   };

@@ -145,11 +145,11 @@ describe('metrics after one run and one webhook delivery', () => {
       `flant_gitops_polls_total{${m},outcome="up_to_date"}`,
       `flant_gitops_git_calls_total{${m},call="ls_remote"}`,
       `flant_gitops_git_calls_total{${m},call="fetch"}`,
-      `flant_gitops_git_call_duration_seconds_count{${m},call="ls_remote"}`,
-      `flant_gitops_git_call_duration_seconds_count{${m},call="fetch"}`,
+      `flant_gitops_git_call_duration_seconds_count{call="ls_remote"}`,
+      `flant_gitops_git_call_duration_seconds_count{call="fetch"}`,
       `flant_gitops_signature_checks_total{${m},outcome="passed"}`,
       `flant_gitops_runs_total{${m},outcome="succeeded"}`,
-      `flant_gitops_run_duration_seconds_count{${m},outcome="succeeded"}`,
+      `flant_gitops_run_duration_seconds_count{outcome="succeeded"}`,
       `flant_gitops_webhook_deliveries_total{source="generic",outcome="accepted"}`,
     ];
     for (const series of nonZero) {
