@@ -4,12 +4,13 @@
  * module hook (test/helpers/loaded-modules-hook.mjs) that lists every module it loads; the test
  * fails when someone turns one of the lazy `import()`s back into a static import.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ROOT } from '../helpers/bench.js';
+import { FIXTURES, ROOT } from '../helpers/bench.js';
 import { commitFile, createRepoPair, push, type RepoPair } from '../helpers/git-repo.js';
 import { createGpgHome, exportPublicKey, generateKey, type GpgHome } from '../helpers/gpg.js';
 import { waitFor } from '../helpers/net.js';
@@ -30,10 +31,13 @@ let home: GpgHome;
 let svc: ServiceProcess | undefined;
 
 /** Start the service with the hook writing to a fresh list; returns it and the list's path. */
-async function start(name: string): Promise<{ s: ServiceProcess; list: string }> {
+async function start(
+  name: string,
+  args: string[] = [],
+): Promise<{ s: ServiceProcess; list: string }> {
   const list = join(listDir, `${name}.txt`);
   await writeFile(list, '');
-  const s = await spawnService(dataDir, ['--mount', MOUNT], {
+  const s = await spawnService(dataDir, ['--mount', MOUNT, ...args], {
     NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', `--import=${HOOK}`].join(' ').trim(),
     FG_TEST_LOADED_MODULES: list,
   });
@@ -135,5 +139,27 @@ describe('libraries loaded on first use', () => {
     );
     expect(crashed.s.output()).toContain('did not stop cleanly');
     await crashed.s.stop();
+  });
+
+  it('with --flux-recv-config the YAML parser is loaded and the endpoints of the file answer', async () => {
+    const dir = join(FIXTURES, 'webhooks', 'flux-recv');
+    const { s, list } = await start('flux-recv', [
+      '--flux-recv-config',
+      join(dir, 'flux-recv.yaml'),
+    ]);
+    expect(await lazyLoaded(list)).toEqual(['yaml']);
+    const digest = createHash('sha256')
+      .update(await readFile(join(dir, 'github.key')))
+      .digest('hex');
+    const post = (path: string) =>
+      fetch(`${s.addr}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-github-event': 'push' },
+        body: '{}',
+      });
+    // An unsigned delivery to the file's hook is refused as unsigned, not as an unknown hook.
+    expect((await post(`/hook/${'0'.repeat(64)}`)).status).toBe(404);
+    expect((await post(`/hook/${digest}`)).status).not.toBe(404);
+    await s.stop();
   });
 });
