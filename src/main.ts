@@ -57,7 +57,8 @@ Options (each also from the environment; flags win):
 /**
  * V8's `--optimize-for-size` for the long-running service, unless the node command line says
  * otherwise: the heap grows less eagerly and gives memory back sooner, which keeps an idle
- * service's resident set ~10 MiB smaller (BENCHMARKS.md 6) for a little more GC work. Node does
+ * service's resident set ~10 MiB smaller (BENCHMARKS.md 6) and a busy 1,000-mount one ~60 MiB
+ * smaller (BENCHMARKS.md 12), at the price of more and, at that scale, longer GC pauses. Node does
  * not accept the flag in NODE_OPTIONS, so the service sets it itself, for every way it is run
  * (image, npm, `node dist/main.js`); it acts on the heap from then on.
  */
