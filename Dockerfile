@@ -37,6 +37,8 @@ RUN chmod 0755 /usr/local/bin/flant-gitops-entrypoint \
 # NODE_OPTIONS: a 2 MiB young generation instead of V8's 16–32 MiB keeps the resident set of a
 # mostly idle service ~30 MiB smaller, and with it the cost of every fork of git (page tables are
 # copied per spawn); the price is more frequent, cheaper scavenges (see BENCHMARKS.md 6 and 12).
+# V8 sizes the young generation at start, so it must be given here. (`serve` turns on
+# --optimize-for-size by itself: node refuses that flag in NODE_OPTIONS.)
 ENV FLANT_GITOPS_DATA_DIR=/var/lib/flant-gitops \
     FLANT_GITOPS_LISTEN=0.0.0.0:8080 \
     NODE_OPTIONS=--max-semi-space-size=2 \

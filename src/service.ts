@@ -29,6 +29,7 @@ import type { Logger } from './logging.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { collectAtScrape, createReadiness, instrumentReceiver } from './metrics-wiring.js';
 import { composeMount, createSharedAdapters } from './mount-composition.js';
+import { deferSweeps } from './runner/deferred-sweep.js';
 import { createPipelineControl } from './pipeline/control.js';
 import type { MountRuntime } from './pipeline/mount-runtime.js';
 import { createOpenPgpKeyInspector } from './pgp/openpgp.js';
@@ -39,7 +40,6 @@ import { openConfiguredStore } from './storage/open.js';
 import type { Store } from './storage/store.js';
 import { createDeliveryDeduper } from './webhook/dedupe.js';
 import { createEndpointDirectory } from './webhook/endpoints.js';
-import { loadFluxRecvEndpoints } from './webhook/flux-recv.js';
 import { createForwarder } from './webhook/forward.js';
 import { createWebhookReceiver } from './webhook/receiver.js';
 
@@ -100,8 +100,11 @@ export async function startService(
   const endpoints = createEndpointDirectory({
     store,
     settingsEvents,
+    // The flux-recv reader (and its YAML parser) is loaded only when such a file is given.
     staticEndpoints: cfg.fluxRecvConfig
-      ? await loadFluxRecvEndpoints(cfg.fluxRecvConfig, cfg.mounts)
+      ? await (
+          await import('./webhook/flux-recv.js')
+        ).loadFluxRecvEndpoints(cfg.fluxRecvConfig, cfg.mounts)
       : [],
     logger,
   });
@@ -118,6 +121,13 @@ export async function startService(
     git: 'host',
   });
   const { runner } = adapters;
+  // With the file store this process owns every mount, and after a clean stop nothing of ours is
+  // left: the mounts' start-up sweeps wait for the first engine call, so an idle service never
+  // loads the Docker client. After a crash (or with replicas) they sweep at start.
+  const mountAdapters =
+    running.uncleanStop || cfg.storage.kind === 'vault-kv'
+      ? adapters
+      : { ...adapters, runner: deferSweeps(runner, logger.child({ component: 'runner' })) };
 
   const localRepos = createLocalRepoPolicy({ roots: cfg.localRepoRoots, dataDir: cfg.dataDir });
   const runtimes = new Map<string, MountRuntime>();
@@ -127,7 +137,7 @@ export async function startService(
     const { runtime, vaultAccess } = composeMount({
       mount,
       store,
-      adapters,
+      adapters: mountAdapters,
       mirrorRoot: layout.mirrors,
       tempRoot: layout.runs,
       networkMode: cfg.containerNetwork,

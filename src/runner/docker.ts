@@ -3,14 +3,20 @@
  * command runs in its own short-lived container (never an image build), the commit's files are
  * bind-mounted at /git, secrets travel only in the container create call, and every container
  * is removed in every outcome.
+ *
+ * dockerode (with docker-modem, ssh2, grpc-js and protobufjs: ~10 MiB resident) is loaded on the
+ * first image check, run or sweep, not at start-up: an idle service, and one whose readiness
+ * probe only pings the engine, never needs it. The ping is one `GET /_ping` over the socket with
+ * node:http (engine-ping.ts). Only types are imported statically.
  */
 import { isAbsolute } from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { isEnvVarName } from '../config/rules/env-name.js';
 import { AppError, invalidField } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { runContainerStep, type StepContext } from './container-step.js';
 import { engineError, engineMessage, engineStatus } from './engine-errors.js';
+import { pingEngine } from './engine-ping.js';
 import { CAPABILITY_NAMES } from '../config/rules/capabilities.js';
 import { parseImageRef, repoDigestsMatch, type ImageRef } from './image-ref.js';
 import type { ContainerRunner, RunResult, RunSpec } from './types.js';
@@ -28,14 +34,35 @@ export interface DockerRunnerOptions {
   readonly socketPath?: string;
 }
 
-/** Build the runner. Nothing is contacted until a method is called. */
+/** The engine client over `socketPath`, loading dockerode; a failed load says so (not cached). */
+async function loadClient(socketPath: string): Promise<Docker> {
+  let DockerClient: typeof Docker;
+  try {
+    DockerClient = (await import('dockerode')).default;
+  } catch (e) {
+    throw new AppError(
+      'RUNNER_FAILED',
+      `the Docker engine client (dockerode) could not be loaded: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
+  }
+  return new DockerClient({ socketPath });
+}
+
+/** Build the runner. Nothing is contacted, and dockerode not loaded, until a method is called. */
 export function createDockerRunner(opts: DockerRunnerOptions): ContainerRunner {
   const socketPath = opts.socketPath ?? DEFAULT_DOCKER_SOCKET;
-  const docker = new Docker({ socketPath });
   const logger = opts.logger.child({ component: 'runner' });
+  let client: Promise<Docker> | undefined;
+  const engine = (): Promise<Docker> =>
+    (client ??= loadClient(socketPath).catch((e: unknown) => {
+      client = undefined;
+      throw e;
+    }));
 
   async function isPresent(ref: ImageRef): Promise<boolean> {
     const name = ref.kind === 'id' ? ref.id : `${ref.repository}@${ref.digest}`;
+    const docker = await engine();
     try {
       const info = await docker.getImage(name).inspect();
       return ref.kind === 'id' ? info.Id === ref.id : repoDigestsMatch(ref, info.RepoDigests);
@@ -46,6 +73,7 @@ export function createDockerRunner(opts: DockerRunnerOptions): ContainerRunner {
   }
 
   async function pull(ref: Extract<ImageRef, { kind: 'digest' }>): Promise<void> {
+    const docker = await engine();
     const stream = await docker.createImage({ fromImage: ref.repository, tag: ref.digest });
     const events = await new Promise<readonly unknown[]>((resolve, reject) => {
       docker.modem.followProgress(stream, (err: Error | null, out: unknown[]) =>
@@ -61,7 +89,7 @@ export function createDockerRunner(opts: DockerRunnerOptions): ContainerRunner {
   return {
     async ping(): Promise<void> {
       try {
-        await docker.ping();
+        await pingEngine(socketPath);
       } catch (e) {
         throw engineError(e, 'answer a ping', socketPath);
       }
@@ -95,7 +123,7 @@ export function createDockerRunner(opts: DockerRunnerOptions): ContainerRunner {
     async run(spec: RunSpec): Promise<RunResult> {
       validateSpec(spec);
       const ctx: StepContext = {
-        docker,
+        docker: await engine(),
         endpoint: socketPath,
         logger,
         deadline: Date.now() + spec.timeoutMs,
@@ -121,6 +149,7 @@ export function createDockerRunner(opts: DockerRunnerOptions): ContainerRunner {
       const filter = Object.entries({ ...labels, [MANAGED_LABEL]: 'true' }).map(
         ([k, v]) => `${k}=${v}`,
       );
+      const docker = await engine();
       let found: Docker.ContainerInfo[];
       try {
         found = await docker.listContainers({ all: true, filters: { label: filter } });

@@ -1,0 +1,45 @@
+/**
+ * A runner whose sweeps wait for the first real engine call. After a clean stop nothing of ours
+ * should be left (every run removes its container, and a stop waits for the runs), so sweeping
+ * at start-up would load the Docker client (~10 MiB resident) only to find nothing; deferred,
+ * the sweep still happens — before the first image check or run — and an idle service never
+ * loads the client. After a crash the service sweeps at start as before: a leftover container
+ * may still be running a command.
+ */
+import type { Logger } from '../logging.js';
+import type { ContainerRunner } from './types.js';
+
+/** Wrap `runner` so that `sweep` only records its labels; they are swept before first use. */
+export function deferSweeps(runner: ContainerRunner, logger: Logger): ContainerRunner {
+  const pending: Readonly<Record<string, string>>[] = [];
+  let flushing: Promise<void> | undefined;
+  const flush = (): Promise<void> => {
+    if (pending.length === 0) return flushing ?? Promise.resolve();
+    flushing ??= (async () => {
+      for (let labels = pending.shift(); labels; labels = pending.shift()) {
+        try {
+          await runner.sweep(labels);
+        } catch (e) {
+          logger.warn({ err: String(e) }, 'leftover containers could not be swept');
+        }
+      }
+      flushing = undefined;
+    })();
+    return flushing;
+  };
+  return {
+    ping: () => runner.ping(),
+    async ensureImage(image) {
+      await flush();
+      return runner.ensureImage(image);
+    },
+    async run(spec) {
+      await flush();
+      return runner.run(spec);
+    },
+    sweep(labels) {
+      pending.push(labels);
+      return Promise.resolve(0);
+    },
+  };
+}
