@@ -64,6 +64,17 @@ export function createLocalRepoPolicy(opts: {
 }): LocalRepoPolicy {
   const flag = opts.flag ?? LOCAL_REPO_ROOT_FLAG;
   const roots = opts.roots.map((r) => resolve(r));
+  // The operator's own directories are resolved once, at the first check (after start-up made
+  // the data dir); the repository path, which a mount's writer controls, at every check.
+  let fixed: Promise<{ dataDir: string; roots: string[] }> | undefined;
+  const resolvedFixed = () =>
+    (fixed ??= (async () => ({
+      dataDir: await realish(opts.dataDir),
+      roots: await Promise.all(roots.map(realish)),
+    }))().catch((e: unknown) => {
+      fixed = undefined;
+      throw e;
+    }));
   return {
     roots,
     async check(url) {
@@ -75,12 +86,11 @@ export function createLocalRepoPolicy(opts: {
         return `must not be a local path or file:// URL: no local repository root is approved (${flag})`;
       }
       const path = await realish(parsed.path);
-      if (isWithin(await realish(opts.dataDir), path) || isWithin(resolve(opts.dataDir), path)) {
+      const real = await resolvedFixed();
+      if (isWithin(real.dataDir, path) || isWithin(resolve(opts.dataDir), path)) {
         return 'must not be inside the service data directory';
       }
-      for (const root of roots) {
-        if (isWithin(await realish(root), path)) return undefined;
-      }
+      if (real.roots.some((root) => isWithin(root, path))) return undefined;
       return `must be inside an approved local repository root (${flag}): ${roots.join(', ')}`;
     },
   };
