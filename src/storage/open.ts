@@ -4,12 +4,14 @@
  */
 import { dataLayout } from '../config/data-layout.js';
 import { isSecretStoreKey } from '../config/mount-settings.js';
+import { StorageKeys } from '../config/stored.js';
 import { parseSealKey } from '../config/rules/seal-key.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { ServiceConfig, StorageConfig } from '../config/service-config.js';
 import { createKvClient } from '../vault/kv-client.js';
 import { openFileStore } from './file-store.js';
+import { memoizedStore } from './memo-store.js';
 import { prepareSeal, sealedStore, type SealReport } from './sealed-store.js';
 import type { Store } from './store.js';
 import { openVaultKvStore } from './vault-kv-store.js';
@@ -79,5 +81,19 @@ export async function openConfiguredStore(cfg: ServiceConfig, logger?: Logger): 
       'secrets are sealed at rest (AES-256-GCM)',
     );
   }
-  return opened.store;
+  // This process alone writes its data dir: each mount's last successful commit, read by every
+  // poll, is kept in memory (./memo-store.ts).
+  return memoizedStore(opened.store, isLastCommitKey);
+}
+
+/** `mounts/<mount>/last_successful_commit` of any mount. */
+export function isLastCommitKey(key: string): boolean {
+  const [top, mount, name, ...rest] = key.split('/');
+  return (
+    top === 'mounts' &&
+    mount !== undefined &&
+    mount !== '' &&
+    name === StorageKeys.lastSuccessfulCommit &&
+    rest.length === 0
+  );
 }
