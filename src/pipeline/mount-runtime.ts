@@ -32,6 +32,8 @@ import { runLabels } from './steps-run.js';
 import { pipelineSignaturePolicy } from './signature-policy.js';
 import {
   createPollStateMemory,
+  POLL_STATE_FLUSH_MS,
+  SOLE_WRITER_POLL_STATE_FLUSH_MS,
   type FlushTimer,
   type PollResult,
   type StoredPollState,
@@ -198,7 +200,9 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
   const pollMemory = createPollStateMemory({
     store,
     logger,
-    ...(opts.pollStateFlushMs === undefined ? {} : { flushMs: opts.pollStateFlushMs }),
+    flushMs:
+      opts.pollStateFlushMs ??
+      (opts.soleWriter === true ? SOLE_WRITER_POLL_STATE_FLUSH_MS : POLL_STATE_FLUSH_MS),
     ...(opts.pollStateTimer === undefined ? {} : { timer: opts.pollStateTimer }),
   });
   const tasks = createTaskManager({

@@ -320,12 +320,18 @@ export async function onlyTask(b: Bench): Promise<StoredTask> {
 }
 
 /** A flush timer that fires only when the test says so. */
-export function manualTimer(): FlushTimer & { fire(): number; readonly armed: number } {
+export function manualTimer(): FlushTimer & {
+  fire(): number;
+  readonly armed: number;
+  readonly delays: number[];
+} {
   const due = new Set<{ readonly callback: () => void }>();
+  const delays: number[] = [];
   return {
-    set(callback) {
+    set(callback, delayMs) {
       const h = { callback };
       due.add(h);
+      delays.push(delayMs);
       return h;
     },
     clear(handle) {
@@ -341,5 +347,7 @@ export function manualTimer(): FlushTimer & { fire(): number; readonly armed: nu
     get armed() {
       return due.size;
     },
+    /** The delay of every timer set, in order. */
+    delays,
   };
 }
