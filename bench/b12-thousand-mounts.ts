@@ -13,17 +13,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { GIT_HOST_TITLE } from '../src/git/host/protocol.js';
 import { hermeticEnv, ROOT } from '../test/helpers/bench.js';
 import { commitFile, createRepoPair, push } from '../test/helpers/git-repo.js';
 import { createGpgHome, exportPublicKey, generateKey } from '../test/helpers/gpg.js';
 import { freePort, waitFor } from '../test/helpers/net.js';
-import { git, procSample, run } from './lib/proc.js';
+import { childrenOf, git, gitHostOf, procSample, run } from './lib/proc.js';
 import { absolute, type BenchResult } from './lib/report.js';
 import { callApi } from './lib/service.js';
 import { shippedNodeFlags } from './lib/shipped-node.js';
@@ -70,29 +69,6 @@ function apiReader(
 
 /** The service's --git-concurrency default (what the row checks against). */
 const GIT_CONCURRENCY = 8;
-
-/** Children of `pid` (pid and command name), right now. */
-async function childrenOf(pid: number): Promise<{ pid: number; comm: string }[]> {
-  const out: { pid: number; comm: string }[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = await readFile(`/proc/${entry}/stat`, 'latin1');
-    } catch {
-      continue;
-    }
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (ppid === pid) out.push({ pid: Number(entry), comm });
-  }
-  return out;
-}
-
-/** The service's git host process (its child named GIT_HOST_TITLE), if one runs. */
-async function gitHostOf(pid: number): Promise<number | undefined> {
-  return (await childrenOf(pid)).find((c) => c.comm === GIT_HOST_TITLE)?.pid;
-}
 
 /** git processes alive right now: children named git* of the service or of its git host. */
 async function gitAliveOf(pid: number, host: number | undefined): Promise<number> {

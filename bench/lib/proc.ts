@@ -3,7 +3,8 @@
  * the test bench, stdout collected, a non-zero exit turned into an error naming the command.
  */
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { GIT_HOST_TITLE } from '../../src/git/host/protocol.js';
 import { hermeticEnv } from '../../test/helpers/bench.js';
 
 /** Options of one command. */
@@ -67,4 +68,27 @@ export async function procSample(pid: number): Promise<ProcSample> {
     .map(Number);
   const at = (i: number): number => f[i] ?? Number.NaN;
   return { rssKiB: rss, selfTicks: at(11) + at(12), childTicks: at(13) + at(14) };
+}
+
+/** Children of `pid` (pid and command name), right now. */
+export async function childrenOf(pid: number): Promise<{ pid: number; comm: string }[]> {
+  const out: { pid: number; comm: string }[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = await readFile(`/proc/${entry}/stat`, 'latin1');
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === pid) out.push({ pid: Number(entry), comm });
+  }
+  return out;
+}
+
+/** The service's git host process (its child named GIT_HOST_TITLE), if one runs. */
+export async function gitHostOf(pid: number): Promise<number | undefined> {
+  return (await childrenOf(pid)).find((c) => c.comm === GIT_HOST_TITLE)?.pid;
 }
