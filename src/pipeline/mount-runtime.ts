@@ -32,8 +32,6 @@ import { runLabels } from './steps-run.js';
 import { pipelineSignaturePolicy } from './signature-policy.js';
 import {
   createPollStateMemory,
-  POLL_STATE_FLUSH_MS,
-  SOLE_WRITER_POLL_STATE_FLUSH_MS,
   type FlushTimer,
   type PollResult,
   type StoredPollState,
@@ -200,9 +198,7 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
   const pollMemory = createPollStateMemory({
     store,
     logger,
-    flushMs:
-      opts.pollStateFlushMs ??
-      (opts.soleWriter === true ? SOLE_WRITER_POLL_STATE_FLUSH_MS : POLL_STATE_FLUSH_MS),
+    ...(opts.pollStateFlushMs === undefined ? {} : { flushMs: opts.pollStateFlushMs }),
     ...(opts.pollStateTimer === undefined ? {} : { timer: opts.pollStateTimer }),
   });
   const tasks = createTaskManager({

@@ -50,14 +50,6 @@ const realTimer: FlushTimer = {
 export const POLL_STATE_FLUSH_MS = 5_000;
 
 /**
- * The window where no other process reads the store (the service's own file store): status is
- * answered from memory, a clean stop writes what is pending and a restart after a crash polls
- * every mount at once, so the stored `last_poll_at` only needs to be roughly current. Ten
- * minutes turn ten one-minute polls' writes into one.
- */
-export const SOLE_WRITER_POLL_STATE_FLUSH_MS = 600_000;
-
-/**
  * The poll state as this runtime knows it, kept in memory so that a poll does not read it back
  * and a poll that changed nothing does not write it at once (write-behind):
  * - a state that differs from the last one only in `last_poll_at` (an up-to-date poll after an

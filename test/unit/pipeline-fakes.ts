@@ -320,18 +320,12 @@ export async function onlyTask(b: Bench): Promise<StoredTask> {
 }
 
 /** A flush timer that fires only when the test says so. */
-export function manualTimer(): FlushTimer & {
-  fire(): number;
-  readonly armed: number;
-  readonly delays: number[];
-} {
+export function manualTimer(): FlushTimer & { fire(): number; readonly armed: number } {
   const due = new Set<{ readonly callback: () => void }>();
-  const delays: number[] = [];
   return {
-    set(callback, delayMs) {
+    set(callback) {
       const h = { callback };
       due.add(h);
-      delays.push(delayMs);
       return h;
     },
     clear(handle) {
@@ -347,7 +341,5 @@ export function manualTimer(): FlushTimer & {
     get armed() {
       return due.size;
     },
-    /** The delay of every timer set, in order. */
-    delays,
   };
 }

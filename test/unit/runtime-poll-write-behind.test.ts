@@ -11,12 +11,7 @@ import { mountScope, StorageKeys } from '../../src/config/stored.js';
 import { AppError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging.js';
 import { createPipelineControl } from '../../src/pipeline/control.js';
-import {
-  POLL_STATE_FLUSH_MS,
-  readPollState,
-  SOLE_WRITER_POLL_STATE_FLUSH_MS,
-  type StoredPollState,
-} from '../../src/pipeline/poll-state.js';
+import { readPollState, type StoredPollState } from '../../src/pipeline/poll-state.js';
 import { createScheduler, PERIODIC } from '../../src/scheduler/scheduler.js';
 import { createMemoryStore } from '../../src/storage/memory-store.js';
 import type { Store } from '../../src/storage/store.js';
@@ -109,27 +104,6 @@ describe('poll state write-behind', () => {
     await vi.waitFor(async () => expect(await storedAt(b)).toBe(b.now().toISOString()));
     expect(root.pollStateWrites).toBe(2);
     expect(await readPollState(b.store)).toEqual(b.runtime.pollState());
-  });
-
-  it('waits five seconds where others read the store, ten minutes where none does (file store)', async () => {
-    for (const [soleWriter, want] of [
-      [false, POLL_STATE_FLUSH_MS],
-      [true, SOLE_WRITER_POLL_STATE_FLUSH_MS],
-    ] as const) {
-      const root = counting();
-      const timer = manualTimer();
-      const b = await open(world({ remote: { branch: C2 } }), {
-        root,
-        configure: config({ git_poll_period: 60, initial_last_successful_commit: C2 }),
-        pollStateTimer: timer,
-        soleWriter,
-      });
-      await b.runtime.poll(PERIODIC);
-      b.advance(60_000);
-      await b.runtime.poll(PERIODIC);
-      expect(root.pollStateWrites).toBe(1);
-      expect(timer.delays).toEqual([want]);
-    }
   });
 
   it('the scheduler stopping (service stop, plugin step-down) writes it at once', async () => {
