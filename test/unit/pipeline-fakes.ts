@@ -14,7 +14,11 @@ import { mountScope, StorageKeys, type StoredLastCommit } from '../../src/config
 import { afterEach, expect } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import type { GitMirror, GitMirrorFactory, RemoteRefs } from '../../src/git/types.js';
+import { statusPath } from '../../src/api/status.js';
+import type { ApiServices, PathContext } from '../../src/api/types.js';
 import { silentLogger } from '../../src/logging.js';
+import { createPipelineControl } from '../../src/pipeline/control.js';
+import { createScheduler } from '../../src/scheduler/scheduler.js';
 import { createMountRuntime, type MountRuntime } from '../../src/pipeline/mount-runtime.js';
 import type { FlushTimer } from '../../src/pipeline/poll-state.js';
 import { sameRefs } from '../../src/pipeline/steps-git.js';
@@ -342,4 +346,22 @@ export function manualTimer(): FlushTimer & { fire(): number; readonly armed: nu
       return due.size;
     },
   };
+}
+
+/** The mount's `status` read as the API answers it, through a pipeline control over `b`. */
+export async function statusOf(b: Bench): Promise<Record<string, unknown>> {
+  const scheduler = createScheduler({
+    targets: () => new Map([[MOUNT, b.runtime]]),
+    ticker: { start: () => undefined, stop: () => undefined },
+    logger: silentLogger(),
+    now: b.now,
+  });
+  const pipeline = createPipelineControl({ scheduler, runtime: () => b.runtime });
+  const services = { pipeline } as unknown as ApiServices;
+  const ctx: PathContext = { store: b.store, services, logger: silentLogger(), now: b.now };
+  const r = await statusPath.operations.read?.(
+    { operation: 'read', mount: MOUNT, path: 'status', captures: {}, data: {} },
+    ctx,
+  );
+  return r?.data ?? {};
 }

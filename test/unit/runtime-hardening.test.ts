@@ -5,30 +5,17 @@
  * the default container settings reach the runner locked down.
  */
 import { describe, expect, it } from 'vitest';
-import { statusPath } from '../../src/api/status.js';
-import type { ApiServices, PathContext } from '../../src/api/types.js';
 import { DEFAULT_CONTAINER_SETTINGS } from '../../src/config/mount-settings.js';
 import { ContainerSettings } from '../../src/config/settings-schemas.js';
 import { StorageKeys } from '../../src/config/stored.js';
 import { AppError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging.js';
-import { createPipelineControl } from '../../src/pipeline/control.js';
 import { containerLimits } from '../../src/pipeline/steps-run.js';
-import { createScheduler } from '../../src/scheduler/scheduler.js';
 import { createMemoryStore } from '../../src/storage/memory-store.js';
 import type { Store } from '../../src/storage/store.js';
 import { createTaskManager } from '../../src/tasks/task-manager.js';
 import { readTask } from '../../src/tasks/task-record.js';
-import {
-  benchesPerTest,
-  C1,
-  C2,
-  C3,
-  MOUNT,
-  setLastCommit,
-  world,
-  type Bench,
-} from './pipeline-fakes.js';
+import { benchesPerTest, C1, C2, C3, setLastCommit, statusOf, world } from './pipeline-fakes.js';
 
 const open = benchesPerTest();
 
@@ -53,36 +40,19 @@ function fillableStore(): Store & { full: boolean } {
   return s;
 }
 
-async function status(b: Bench): Promise<Record<string, unknown>> {
-  const scheduler = createScheduler({
-    targets: () => new Map([[MOUNT, b.runtime]]),
-    ticker: { start: () => undefined, stop: () => undefined },
-    logger: silentLogger(),
-    now: b.now,
-  });
-  const pipeline = createPipelineControl({ scheduler, runtime: () => b.runtime });
-  const services = { pipeline } as unknown as ApiServices;
-  const ctx: PathContext = { store: b.store, services, logger: silentLogger(), now: b.now };
-  const r = await statusPath.operations.read?.(
-    { operation: 'read', mount: MOUNT, path: 'status', captures: {}, data: {} },
-    ctx,
-  );
-  return r?.data ?? {};
-}
-
 describe('a poll that cannot record its task', () => {
   it('shows as failed in status (not as the earlier up-to-date) until a poll records again', async () => {
     const root = fillableStore();
     const b = await open(world({ remote: { branch: C2 } }), { root });
     await setLastCommit(b.store, C2);
     expect(await b.runtime.poll('periodic')).toBe('up-to-date');
-    expect(await status(b)).toMatchObject({ last_poll_outcome: 'up-to-date' });
+    expect(await statusOf(b)).toMatchObject({ last_poll_outcome: 'up-to-date' });
 
     b.w.remote = { branch: C3 };
     b.advance(60_000);
     root.full = true;
     expect(await b.runtime.poll('periodic')).toBe('failed');
-    const shown = await status(b);
+    const shown = await statusOf(b);
     expect(shown).toMatchObject({
       last_poll_outcome: 'failed',
       last_poll_code: 'STORAGE_FAILED',
@@ -93,7 +63,7 @@ describe('a poll that cannot record its task', () => {
     root.full = false;
     b.advance(60_000);
     expect(await b.runtime.poll('periodic')).toBe('deployed');
-    expect(await status(b)).toMatchObject({
+    expect(await statusOf(b)).toMatchObject({
       last_poll_outcome: 'deployed',
       last_successful_commit: C3,
     });

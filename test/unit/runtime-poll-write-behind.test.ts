@@ -5,12 +5,9 @@
  * failure, the outcome changed) writes through; `status` in this process shows the memory.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { statusPath } from '../../src/api/status.js';
-import type { ApiServices, PathContext } from '../../src/api/types.js';
 import { mountScope, StorageKeys } from '../../src/config/stored.js';
 import { AppError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging.js';
-import { createPipelineControl } from '../../src/pipeline/control.js';
 import { readPollState, type StoredPollState } from '../../src/pipeline/poll-state.js';
 import { createScheduler, PERIODIC } from '../../src/scheduler/scheduler.js';
 import { createMemoryStore } from '../../src/storage/memory-store.js';
@@ -22,6 +19,7 @@ import {
   config,
   manualTimer,
   MOUNT,
+  statusOf,
   world,
   type Bench,
 } from './pipeline-fakes.js';
@@ -70,23 +68,6 @@ async function upToDate() {
 
 const storedAt = async (b: Bench): Promise<string | undefined> =>
   (await readPollState(b.store))?.last_poll_at;
-
-async function status(b: Bench): Promise<Record<string, unknown>> {
-  const scheduler = createScheduler({
-    targets: () => new Map([[MOUNT, b.runtime]]),
-    ticker: { start: () => undefined, stop: () => undefined },
-    logger: silentLogger(),
-    now: b.now,
-  });
-  const pipeline = createPipelineControl({ scheduler, runtime: () => b.runtime });
-  const services = { pipeline } as unknown as ApiServices;
-  const ctx: PathContext = { store: b.store, services, logger: silentLogger(), now: b.now };
-  const r = await statusPath.operations.read?.(
-    { operation: 'read', mount: MOUNT, path: 'status', captures: {}, data: {} },
-    ctx,
-  );
-  return r?.data ?? {};
-}
 
 describe('poll state write-behind', () => {
   it('an unchanged up-to-date poll writes nothing until the timer flushes it', async () => {
@@ -188,7 +169,7 @@ describe('poll state write-behind', () => {
     const first = await storedAt(b);
     await poll();
     expect(await storedAt(b)).toBe(first);
-    expect(await status(b)).toMatchObject({
+    expect(await statusOf(b)).toMatchObject({
       last_poll_at: b.now().toISOString(),
       last_poll_outcome: 'up-to-date',
       remote_tip: C2,
@@ -205,7 +186,7 @@ describe('poll state write-behind', () => {
       last_poll_outcome: 'deployed',
     };
     await b.store.put(StorageKeys.pollState, theirs);
-    expect(await status(b)).toMatchObject({
+    expect(await statusOf(b)).toMatchObject({
       last_poll_at: theirs.last_poll_at,
       last_poll_outcome: 'deployed',
     });

@@ -6,6 +6,7 @@
  * new one, where each mirror is opened again before its first call. `close()` ends it.
  */
 import { AppError } from '../../errors.js';
+import type { GitMirrorOptions } from '../mirror.js';
 import type {
   GitCounters,
   GitMirror,
@@ -27,15 +28,12 @@ import {
 } from './protocol.js';
 
 /** Options of the hosted factory: those of SimpleGitMirrorFactory, plus how to start a host. */
-export interface GitHostOptions {
-  readonly timeoutMs?: number;
-  readonly tmpDir?: string;
-  readonly safeDirectories?: readonly string[];
-  readonly configFile?: string;
+export interface GitHostOptions extends Pick<
+  GitMirrorOptions,
+  'timeoutMs' | 'tmpDir' | 'safeDirectories' | 'configFile' | 'onRebuild'
+> {
   /** The bound on git processes alive at once in the host (`--git-concurrency`). */
   readonly concurrency?: number;
-  /** Told when the host rebuilt a half-made mirror dir (for a log line). */
-  readonly onRebuild?: (mirrorDir: string, missing: readonly string[]) => void;
   /** Told when a host process ended other than by `close()` (for a log line). */
   readonly onHostExit?: (info: HostExitInfo) => void;
   /** Starts a host (default: fork host/main.ts); tests pass an in-memory one. */
