@@ -153,7 +153,13 @@ const MISS_REASON =
   'and 1,000 mounts make ≥ 17 ls-remote spawns/s plus ~7 per pushed commit. Now every git call ' +
   'runs in the git host process (its own rows: CPU, RSS), so the service forks nothing per poll; ' +
   "what remains of the service's CPU and event-loop lag are its own polls (store, IPC, " +
-  'scheduling), runs (Docker API, signature checks) and GC — not broken down here.';
+  'scheduling), runs (Docker API, signature checks) and GC. A --cpu-prof of the whole window ' +
+  '(quiet machine, 2026-12-02, before the last-commit memory and the single realpath per poll) ' +
+  'put the busy time at ~12 % of a core: fs/promises calls of the file store and the local-repo ' +
+  'check ~4 %, IPC to the git host ~1 %, GC ~1 %, the scheduler scanning 1,000 lanes per wake ' +
+  '~0.6 %, HTTP ~0.4 %; the rest spread thin. Each fs/promises call costs the event loop ' +
+  '~25–50 µs of CPU (a sync read ~5 µs), which is why the node CPU row sits at the 10 % target ' +
+  "(10.2–11.4 % in this session's quiet runs) rather than clearly under it.";
 
 /** Run benchmark 12: `mounts` mounts, `minutes` measured minutes. */
 export async function benchThousandMounts(
