@@ -8,7 +8,7 @@
  * The check resolves symbolic links of the longest existing prefix of the path, so a link inside
  * an approved root that points elsewhere is judged by where it points.
  */
-import { realpath } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parseGitUrl } from './rules/git-url.js';
 
@@ -29,13 +29,17 @@ export function isWithin(parent: string, child: string): boolean {
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
-/** The real path of the longest existing prefix of `p`, with the rest appended unchanged. */
-async function realish(p: string): Promise<string> {
+/**
+ * The real path of the longest existing prefix of `p`, with the rest appended unchanged.
+ * Synchronous: one realpath(3) call of a local path costs the event loop a few µs, the async
+ * form several times that plus a thread-pool hand-off — and it runs at every poll of every mount.
+ */
+function realish(p: string): string {
   const rest: string[] = [];
   let at = resolve(p);
   for (;;) {
     try {
-      return join(await realpath(at), ...rest.reverse());
+      return join(realpathSync.native(at), ...rest.reverse());
     } catch {
       const up = dirname(at);
       if (up === at) return resolve(p);
@@ -66,15 +70,9 @@ export function createLocalRepoPolicy(opts: {
   const roots = opts.roots.map((r) => resolve(r));
   // The operator's own directories are resolved once, at the first check (after start-up made
   // the data dir); the repository path, which a mount's writer controls, at every check.
-  let fixed: Promise<{ dataDir: string; roots: string[] }> | undefined;
+  let fixed: { dataDir: string; roots: string[] } | undefined;
   const resolvedFixed = () =>
-    (fixed ??= (async () => ({
-      dataDir: await realish(opts.dataDir),
-      roots: await Promise.all(roots.map(realish)),
-    }))().catch((e: unknown) => {
-      fixed = undefined;
-      throw e;
-    }));
+    (fixed ??= { dataDir: realish(opts.dataDir), roots: roots.map(realish) });
   return {
     roots,
     async check(url) {
@@ -85,8 +83,8 @@ export function createLocalRepoPolicy(opts: {
       if (roots.length === 0) {
         return `must not be a local path or file:// URL: no local repository root is approved (${flag})`;
       }
-      const path = await realish(parsed.path);
-      const real = await resolvedFixed();
+      const path = realish(parsed.path);
+      const real = resolvedFixed();
       if (isWithin(real.dataDir, path) || isWithin(resolve(opts.dataDir), path)) {
         return 'must not be inside the service data directory';
       }

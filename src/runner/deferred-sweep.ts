@@ -7,18 +7,19 @@
  * may still be running a command.
  */
 import type { Logger } from '../logging.js';
-import type { ContainerRunner } from './types.js';
+import { sweepSets, type ContainerRunner, type SweepLabels } from './types.js';
 
 /** Wrap `runner` so that `sweep` only records its labels; they are swept before first use. */
 export function deferSweeps(runner: ContainerRunner, logger: Logger): ContainerRunner {
-  const pending: Readonly<Record<string, string>>[] = [];
+  const pending: SweepLabels[] = [];
   let flushing: Promise<void> | undefined;
   const flush = (): Promise<void> => {
     if (pending.length === 0) return flushing ?? Promise.resolve();
     flushing ??= (async () => {
-      for (let labels = pending.shift(); labels; labels = pending.shift()) {
+      // Every set recorded so far in one sweep (one engine listing for all mounts).
+      for (let batch = pending.splice(0); batch.length > 0; batch = pending.splice(0)) {
         try {
-          await runner.sweep(labels);
+          await runner.sweep(batch);
         } catch (e) {
           logger.warn({ err: String(e) }, 'leftover containers could not be swept');
         }
@@ -38,7 +39,7 @@ export function deferSweeps(runner: ContainerRunner, logger: Logger): ContainerR
       return runner.run(spec);
     },
     sweep(labels) {
-      pending.push(labels);
+      pending.push(...sweepSets(labels));
       return Promise.resolve(0);
     },
   };

@@ -19,7 +19,7 @@ import { engineError, engineMessage, engineStatus } from './engine-errors.js';
 import { pingEngine } from './engine-ping.js';
 import { CAPABILITY_NAMES } from '../config/rules/capabilities.js';
 import { parseImageRef, repoDigestsMatch, type ImageRef } from './image-ref.js';
-import type { ContainerRunner, RunResult, RunSpec } from './types.js';
+import { sweepSets, type ContainerRunner, type RunResult, type RunSpec } from './types.js';
 
 /** Label set on every container we create; `sweep` never touches a container without it. */
 export const MANAGED_LABEL = 'flant-gitops.managed';
@@ -145,17 +145,24 @@ export function createDockerRunner(opts: DockerRunnerOptions): ContainerRunner {
       return { outcome: 'succeeded' };
     },
 
-    async sweep(labels: Readonly<Record<string, string>>): Promise<number> {
-      const filter = Object.entries({ ...labels, [MANAGED_LABEL]: 'true' }).map(
-        ([k, v]) => `${k}=${v}`,
-      );
+    async sweep(labels): Promise<number> {
+      const sets = sweepSets(labels);
+      const first = sets[0];
+      if (first === undefined) return 0;
+      // One listing for every set (a start-up sweep of 1,000 mounts is one engine call, not
+      // 1,000): filtered by the labels all sets share, each container then matched to a set.
+      const shared = Object.entries(first).filter(([k, v]) => sets.every((s) => s[k] === v));
+      const filter = [...shared, [MANAGED_LABEL, 'true']].map(([k, v]) => `${k}=${v}`);
       const docker = await engine();
-      let found: Docker.ContainerInfo[];
+      let listed: Docker.ContainerInfo[];
       try {
-        found = await docker.listContainers({ all: true, filters: { label: filter } });
+        listed = await docker.listContainers({ all: true, filters: { label: filter } });
       } catch (e) {
         throw engineError(e, 'list containers', socketPath);
       }
+      const found = listed.filter((c) =>
+        sets.some((s) => Object.entries(s).every(([k, v]) => c.Labels?.[k] === v)),
+      );
       let removed = 0;
       for (const c of found) {
         try {

@@ -50,6 +50,14 @@ export type RunResult =
   | { readonly outcome: 'timeout'; readonly commandIndex: number }
   | { readonly outcome: 'canceled'; readonly commandIndex: number };
 
+/** One label set of a sweep: a container matches when it carries every one of them. */
+export type SweepLabels = Readonly<Record<string, string>>;
+
+/** The label sets of a sweep as a list (one set, or several). */
+export function sweepSets(labels: SweepLabels | readonly SweepLabels[]): readonly SweepLabels[] {
+  return Array.isArray(labels) ? (labels as readonly SweepLabels[]) : [labels as SweepLabels];
+}
+
 /** Runs commands in containers. */
 export interface ContainerRunner {
   /** Throws AppError RUNNER_FAILED when the engine does not answer. */
@@ -66,8 +74,9 @@ export interface ContainerRunner {
    */
   run(spec: RunSpec): Promise<RunResult>;
   /**
-   * Remove containers carrying all of `labels` (leftovers of a crash); returns how many.
+   * Remove containers carrying all of `labels` (leftovers of a crash) — or, given several label
+   * sets, all of any one of them, found with a single listing; returns how many.
    * Only containers this runner created (its "managed" label) are ever touched.
    */
-  sweep(labels: Readonly<Record<string, string>>): Promise<number>;
+  sweep(labels: SweepLabels | readonly SweepLabels[]): Promise<number>;
 }

@@ -171,42 +171,70 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       l.running = undefined;
       l.followUp = undefined;
       l.idleSince = now().getTime();
-      arm();
+      armFor(l);
     });
   };
 
-  /** Start the periodic polls of idle lanes that are due (periods as of the last tick). */
+  /** The lane's due time when the wake-up timer should care about it, else Infinity. */
+  const wakeDue = (l: Lane): number =>
+    l.running || !l.seeded || !l.periodSeconds ? Infinity : (dueMs(l) ?? Infinity);
+
+  /** Point the one wake-up timer at `at` (ms since epoch; Infinity: none). */
+  const setWake = (at: number): void => {
+    if (wake) timer.clear(wake.handle);
+    wake = undefined;
+    if (at === Infinity) return;
+    const delay = Math.min(Math.max(0, at - now().getTime()), MAX_WAKE_DELAY_MS);
+    wake = { handle: timer.set(runDue, delay), at };
+  };
+
+  /**
+   * Start the periodic polls of idle lanes that are due (periods as of the last tick) and, in the
+   * same pass, re-arm the wake-up timer for the earliest of the rest.
+   */
   const runDue = (): void => {
     wake = undefined;
     if (stopped) return;
     const t = now().getTime();
     const targets = opts.targets();
+    let earliest = Infinity;
     for (const [mount, l] of lanes) {
-      if (l.running || !l.seeded || !l.periodSeconds || !targets.has(mount)) continue;
-      const due = dueMs(l);
-      if (due !== undefined && t >= due) run(mount, l, PERIODIC);
+      const due = wakeDue(l);
+      if (due === Infinity) continue;
+      if (t < due) earliest = Math.min(earliest, due);
+      // A lane that is no longer a target (its lease went to another replica) is passed over,
+      // and does not hold the timer at 0 ms either.
+      else if (targets.has(mount)) run(mount, l, PERIODIC);
     }
-    arm();
+    if (started) setWake(earliest);
   };
 
   /**
    * (Re)arm the one wake-up timer for the earliest due idle lane. Lanes with period 0 are left
    * to the tick ("poll at every tick"), unseeded ones to the tick that first reads them.
+   * Scans every lane: used after a tick and at start; a lane that went idle uses `armFor`.
    */
   const arm = (): void => {
     if (!started || stopped) return;
     let earliest = Infinity;
     for (const l of lanes.values()) {
-      if (l.running || !l.seeded || !l.periodSeconds) continue;
-      const due = dueMs(l);
-      if (due !== undefined && due < earliest) earliest = due;
+      const due = wakeDue(l);
+      if (due < earliest) earliest = due;
     }
     if (wake && wake.at <= earliest) return;
-    if (wake) timer.clear(wake.handle);
-    wake = undefined;
-    if (earliest === Infinity) return;
-    const delay = Math.min(Math.max(0, earliest - now().getTime()), MAX_WAKE_DELAY_MS);
-    wake = { handle: timer.set(runDue, delay), at: earliest };
+    setWake(earliest);
+  };
+
+  /**
+   * A lane went idle: the timer, armed for the earliest of the other idle lanes (every path that
+   * changes them re-arms), only needs to move when this lane is due sooner. O(1) per poll,
+   * instead of a scan of every lane at the end of every poll.
+   */
+  const armFor = (l: Lane): void => {
+    if (!started || stopped) return;
+    const due = wakeDue(l);
+    if (due === Infinity || (wake && wake.at <= due)) return;
+    setWake(due);
   };
 
   const requestPoll = (mount: string, reason: string): void => {

@@ -118,6 +118,20 @@ describe('sweep', () => {
     expect(await runner.sweep({ 'flant-gitops.mount': mount })).toBe(0);
   });
 
+  it("sweeps several label sets with one listing: each set's containers go, others stay", async () => {
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    createLeftover(true, a);
+    createLeftover(true, b);
+    createLeftover(true, b);
+    const kept = createLeftover(true, c);
+    expect(suiteContainers(true)).toHaveLength(4);
+    const sets = [a, b].map((m) => ({ [SUITE_LABEL]: suite, 'flant-gitops.mount': m }));
+    expect(await runner.sweep(sets)).toBe(3);
+    expect(suiteContainers(true)).toEqual([kept.slice(0, 12)]);
+    expect(await runner.sweep([])).toBe(0);
+    expect(await runner.sweep({ 'flant-gitops.mount': c })).toBe(1);
+  });
+
   it('leaves containers that lack our managed label alone, even when the other labels match', async () => {
     const mount = randomUUID();
     const foreign = createLeftover(false, mount);

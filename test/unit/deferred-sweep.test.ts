@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Logger } from '../../src/logging.js';
 import { deferSweeps } from '../../src/runner/deferred-sweep.js';
-import type { ContainerRunner, RunSpec } from '../../src/runner/types.js';
+import { sweepSets, type ContainerRunner, type RunSpec } from '../../src/runner/types.js';
 
 /** A runner that records the order of the calls it gets; `failSweep` makes sweeps throw. */
 function recordingRunner(failSweep = false) {
@@ -18,7 +18,11 @@ function recordingRunner(failSweep = false) {
       return { outcome: 'succeeded' };
     },
     sweep: async (labels) => {
-      calls.push(`sweep ${Object.values(labels).join(',')}`);
+      calls.push(
+        `sweep ${sweepSets(labels)
+          .map((l) => Object.values(l).join(','))
+          .join(' | ')}`,
+      );
       if (failSweep) throw new Error('engine gone');
       return 1;
     },
@@ -49,16 +53,26 @@ describe('sweeps deferred to the first engine call', () => {
     expect(calls).toEqual(['ping']);
   });
 
-  it('sweeps every recorded label set once, in order, before the first image check', async () => {
+  it('sweeps every recorded label set once, in one sweep, before the first image check', async () => {
     const { runner, calls } = recordingRunner();
     const deferred = deferSweeps(runner, recordingLogger().logger);
     await deferred.sweep({ mount: 'a' });
     await deferred.sweep({ mount: 'b' });
     await Promise.all([deferred.ensureImage('img'), deferred.run(SPEC)]);
     await deferred.ensureImage('img2');
-    expect(calls.slice(0, 2)).toEqual(['sweep a', 'sweep b']);
-    expect(calls.filter((c) => c.startsWith('sweep'))).toHaveLength(2);
-    expect(calls.slice(2).sort()).toEqual(['ensureImage img', 'ensureImage img2', 'run'].sort());
+    expect(calls[0]).toBe('sweep a | b');
+    expect(calls.filter((c) => c.startsWith('sweep'))).toHaveLength(1);
+    expect(calls.slice(1).sort()).toEqual(['ensureImage img', 'ensureImage img2', 'run'].sort());
+  });
+
+  it('sweeps a set recorded after the first flush before the next engine call', async () => {
+    const { runner, calls } = recordingRunner();
+    const deferred = deferSweeps(runner, recordingLogger().logger);
+    await deferred.sweep({ mount: 'a' });
+    await deferred.run(SPEC);
+    await deferred.sweep([{ mount: 'b' }, { mount: 'c' }]);
+    await deferred.run(SPEC);
+    expect(calls).toEqual(['sweep a', 'run', 'sweep b | c', 'run']);
   });
 
   it('sweeps before a run too', async () => {

@@ -286,7 +286,7 @@ describe('many mounts', () => {
       onPeriodicStart: (_m, ms) => late.push(ms),
     });
     const polled = () => Object.values(targets).filter((t) => t.state.polls.length > 0).length;
-    return { scheduler, timer, late, polled, at: (ms: number) => (now = T0 + ms) };
+    return { scheduler, timer, late, polled, map, targets, at: (ms: number) => (now = T0 + ms) };
   }
 
   it('spreads 100 never-polled mounts over 100 × 50 ms instead of starting them together', async () => {
@@ -344,6 +344,42 @@ describe('many mounts', () => {
     expect(late.every((ms) => ms >= 0)).toBe(true);
     await scheduler.stop();
     expect(timer.pending.size).toBe(0);
+  });
+
+  it('does not spin the wake-up timer on an overdue mount that is no longer a target', async () => {
+    // With replicas a mount whose lease went to another holder stays a lane but is not a target:
+    // its past due time must not re-arm the timer at 0 ms, wake after wake.
+    const { scheduler, timer, map, targets, at } = many(2, () => new Date(T0));
+    scheduler.start();
+    await scheduler.tick();
+    map.delete('m0');
+    at(120_000);
+    timer.fire();
+    await scheduler.whenIdle();
+    expect(targets['m1']?.state.polls).toEqual(['periodic']);
+    expect(targets['m0']?.state.polls).toEqual([]);
+    expect(timer.pending.size).toBe(1);
+    expect([...timer.pending.values()][0]?.delayMs).toBeGreaterThan(50_000);
+    await scheduler.stop();
+  });
+
+  it('re-arms in O(1) when a poll ends: the timer moves only for a lane due sooner', async () => {
+    const { scheduler, timer, at } = many(3, (i) => new Date(T0 + i * 10_000));
+    scheduler.start();
+    await scheduler.tick();
+    // m0 (due first) polls; m1 and m2 stay idle: when m0 ends, the timer points at m1.
+    const dueOf = (m: string) => scheduler.nextPollAt(m)?.getTime() ?? 0;
+    const d0 = dueOf('m0');
+    const d1 = dueOf('m1');
+    expect(d0).toBeLessThan(d1);
+    expect(d1).toBeLessThan(dueOf('m2'));
+    at(d0 - T0);
+    timer.fire();
+    await scheduler.whenIdle();
+    expect(dueOf('m0')).toBeGreaterThan(d1);
+    expect(timer.pending.size).toBe(1);
+    expect([...timer.pending.values()][0]?.delayMs).toBe(d1 - d0);
+    await scheduler.stop();
   });
 
   it('reports how late a periodic poll starts', async () => {
