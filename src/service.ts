@@ -123,11 +123,13 @@ export async function startService(
   const { runner } = adapters;
   // With the file store this process owns every mount, and after a clean stop nothing of ours is
   // left: the mounts' start-up sweeps wait for the first engine call, so an idle service never
-  // loads the Docker client. After a crash (or with replicas) they sweep at start.
-  const mountAdapters =
-    running.uncleanStop || cfg.storage.kind === 'vault-kv'
-      ? adapters
-      : { ...adapters, runner: deferSweeps(runner, logger.child({ component: 'runner' })) };
+  // loads the Docker client. After a crash they are swept right after the mounts start, all in
+  // one engine listing. With replicas a mount is swept when its lease is won.
+  const deferred =
+    cfg.storage.kind === 'vault-kv'
+      ? undefined
+      : deferSweeps(runner, logger.child({ component: 'runner' }));
+  const mountAdapters = deferred === undefined ? adapters : { ...adapters, runner: deferred };
 
   const localRepos = createLocalRepoPolicy({ roots: cfg.localRepoRoots, dataDir: cfg.dataDir });
   const runtimes = new Map<string, MountRuntime>();
@@ -184,6 +186,7 @@ export async function startService(
     });
   } else {
     for (const rt of runtimes.values()) await rt.start();
+    if (running.uncleanStop) await deferred?.flushSweeps();
   }
   const poller = coordinator ?? scheduler;
   const pipeline = createPipelineControl({

@@ -10,7 +10,10 @@ import type { Logger } from '../logging.js';
 import { sweepSets, type ContainerRunner, type SweepLabels } from './types.js';
 
 /** Wrap `runner` so that `sweep` only records its labels; they are swept before first use. */
-export function deferSweeps(runner: ContainerRunner, logger: Logger): ContainerRunner {
+export function deferSweeps(
+  runner: ContainerRunner,
+  logger: Logger,
+): ContainerRunner & { readonly flushSweeps: () => Promise<void> } {
   const pending: SweepLabels[] = [];
   let flushing: Promise<void> | undefined;
   const flush = (): Promise<void> => {
@@ -38,6 +41,8 @@ export function deferSweeps(runner: ContainerRunner, logger: Logger): ContainerR
       await flush();
       return runner.run(spec);
     },
+    /** Sweep what is recorded now (after a crash: every mount's sets, in one sweep). */
+    flushSweeps: flush,
     sweep(labels) {
       pending.push(...sweepSets(labels));
       return Promise.resolve(0);

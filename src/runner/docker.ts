@@ -4,9 +4,10 @@
  * bind-mounted at /git, secrets travel only in the container create call, and every container
  * is removed in every outcome.
  *
- * dockerode (with docker-modem, ssh2, grpc-js and protobufjs: ~10 MiB resident) is loaded on the
- * first image check, run or sweep, not at start-up: an idle service, and one whose readiness
- * probe only pings the engine, never needs it. The ping is one `GET /_ping` over the socket with
+ * dockerode (with docker-modem: ~7 MiB resident; its SSH and BuildKit transports, which we never
+ * use, are not loaded: unused-transports.ts) is loaded on the first image check, run or sweep,
+ * not at start-up: an idle service, and one whose readiness probe only pings the engine, never
+ * needs it. The ping is one `GET /_ping` over the socket with
  * node:http (engine-ping.ts). Only types are imported statically.
  */
 import { isAbsolute } from 'node:path';
@@ -17,6 +18,7 @@ import type { Logger } from '../logging.js';
 import { runContainerStep, type StepContext } from './container-step.js';
 import { engineError, engineMessage, engineStatus } from './engine-errors.js';
 import { pingEngine } from './engine-ping.js';
+import { skipUnusedTransports } from './unused-transports.js';
 import { CAPABILITY_NAMES } from '../config/rules/capabilities.js';
 import { parseImageRef, repoDigestsMatch, type ImageRef } from './image-ref.js';
 import { sweepSets, type ContainerRunner, type RunResult, type RunSpec } from './types.js';
@@ -38,6 +40,7 @@ export interface DockerRunnerOptions {
 async function loadClient(socketPath: string): Promise<Docker> {
   let DockerClient: typeof Docker;
   try {
+    skipUnusedTransports();
     DockerClient = (await import('dockerode')).default;
   } catch (e) {
     throw new AppError(

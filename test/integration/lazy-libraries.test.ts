@@ -138,6 +138,19 @@ describe('libraries loaded on first use', () => {
       30_000,
     );
     expect(crashed.s.output()).toContain('did not stop cleanly');
+    // dockerode came without the transports we never use (src/runner/unused-transports.ts).
+    // Its modules load in one synchronous run: once its last one is listed, any answer of the
+    // service comes after that run ended.
+    await waitFor(
+      "dockerode's last module",
+      async () =>
+        (await readFile(crashed.list, 'utf8')).includes('/node_modules/dockerode/lib/session.js'),
+      30_000,
+    );
+    expect((await fetch(`${crashed.s.addr}/healthz`)).status).toBe(200);
+    const pkgs = await loadedPackages(crashed.list);
+    expect(pkgs.has('docker-modem')).toBe(true);
+    expect(['ssh2', '@grpc/grpc-js', '@grpc/proto-loader'].filter((p) => pkgs.has(p))).toEqual([]);
     await crashed.s.stop();
   });
 
