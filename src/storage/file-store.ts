@@ -7,38 +7,26 @@
  * reads as absent.
  * One process owns a data directory; several replicas use the Vault KV store instead.
  *
- * I/O: records are small JSON files in the page cache (a task log, the largest, is bounded at
- * 1 MiB of text), so reads, writes into the page cache, renames and unlinks are synchronous
- * calls; only the fsyncs, the one step that waits for the device, run on the thread pool.
- * Measured with 1,000 mounts (make bench, row 12): each fs/promises call cost the event loop
- * ~25–50 µs of CPU plus a thread-pool hand-off (an async read is four of them), a synchronous
- * one ~5 µs, and the file store was the largest share of the service's CPU. The price: a data
- * dir on a device that stalls (a hung network mount) stalls the event loop with it — keep it on
- * local disk.
+ * I/O: reads (and listings) are synchronous calls, writes go through the thread pool. Records
+ * are small JSON files in the page cache (a task log, the largest, is bounded at 1 MiB of text):
+ * measured with 1,000 mounts (make bench, row 12), an async read cost the event loop four
+ * thread-pool hand-offs of ~25–50 µs of CPU each, one readFileSync ~5–10 µs in all, and the file
+ * store was the largest share of the service's CPU. Writes stay async: creating and renaming a
+ * file waits for the file system's journal, which another process's fsync (git, a durable
+ * write) can hold for hundreds of milliseconds — measured as event-loop stalls of 0.3–1.8 s
+ * when writes were synchronous too.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  constants as fsConstants,
-  fsync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, openSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { AppError } from '../errors.js';
 import { assertValidKey, type PutOptions, type Store, type StoredEntry } from './store.js';
 
-const fsyncFd = promisify(fsync);
-
 const SUFFIX = '.json';
+
+/** O_NOATIME where the platform has it (Linux), else nothing. */
+const NOATIME = fsConstants.O_NOATIME ?? 0;
 
 interface FileRecord {
   version: number;
@@ -94,10 +82,29 @@ export async function openFileStore(dir: string): Promise<Store> {
     }
   }
 
+  /** O_NOATIME needs the file's owner (or CAP_FOWNER): another's readable file opens without. */
+  function openForRead(file: string): number {
+    try {
+      return openSync(file, fsConstants.O_RDONLY | NOATIME);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EPERM' || NOATIME === 0) throw e;
+      return openSync(file, fsConstants.O_RDONLY);
+    }
+  }
+
+  /**
+   * Read synchronously. O_NOATIME (our own 0600 files): with relatime the first read after a
+   * write would update the access time, which waits for the journal like a write.
+   */
   function readRecord(file: string): FileRecord | undefined {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      const fd = openForRead(file);
+      try {
+        text = readFileSync(fd, 'utf8');
+      } finally {
+        closeSync(fd);
+      }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new AppError('STORAGE_FAILED', `cannot read ${file}`, { cause: e });
@@ -111,23 +118,23 @@ export async function openFileStore(dir: string): Promise<Store> {
     }
   }
 
-  /** fsync `fd` on the thread pool (the one step that waits for the device), then close it. */
-  async function syncAndClose(fd: number): Promise<void> {
+  async function fsyncDir(path: string): Promise<void> {
+    const fh = await open(path, fsConstants.O_RDONLY);
     try {
-      await fsyncFd(fd);
+      await fh.sync();
     } finally {
-      closeSync(fd);
+      await fh.close();
     }
   }
 
   /** Open `tmp` for writing; its parent (0700) is created only when it is missing. */
-  function openCreatingParent(tmp: string, parent: string): number {
+  async function openCreatingParent(tmp: string, parent: string): Promise<FileHandle> {
     try {
-      return openSync(tmp, 'w', 0o600);
+      return await open(tmp, 'w', 0o600);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      mkdirSync(parent, { recursive: true, mode: 0o700 });
-      return openSync(tmp, 'w', 0o600);
+      await mkdir(parent, { recursive: true, mode: 0o700 });
+      return open(tmp, 'w', 0o600);
     }
   }
 
@@ -135,26 +142,22 @@ export async function openFileStore(dir: string): Promise<Store> {
   async function writeAtomic(file: string, data: string, durable: boolean): Promise<void> {
     const parent = dirname(file);
     const tmp = join(parent, `.tmp-${randomBytes(6).toString('hex')}`);
-    const fd = openCreatingParent(tmp, parent);
+    const fh = await openCreatingParent(tmp, parent);
     // A failed write (ENOSPC, EIO) leaves no temp file behind: it would hold the disk's last
     // free bytes and survive every retry.
     try {
-      let open = true;
       try {
-        writeFileSync(fd, data, 'utf8');
-        if (durable) {
-          open = false;
-          await syncAndClose(fd);
-        }
+        await fh.writeFile(data, 'utf8');
+        if (durable) await fh.sync();
       } finally {
-        if (open) closeSync(fd);
+        await fh.close();
       }
-      renameSync(tmp, file);
+      await rename(tmp, file);
     } catch (e) {
-      rmSync(tmp, { force: true });
+      await rm(tmp, { force: true });
       throw e;
     }
-    if (durable) await syncAndClose(openSync(parent, fsConstants.O_RDONLY));
+    if (durable) await fsyncDir(parent);
   }
 
   return {
@@ -221,7 +224,7 @@ export async function openFileStore(dir: string): Promise<Store> {
       const file = fileFor(key);
       return withLock(key, async () => {
         try {
-          unlinkSync(file);
+          await unlink(file);
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
             throw new AppError('STORAGE_FAILED', `cannot delete ${key}`, { cause: e });
