@@ -127,38 +127,56 @@ async function gitAuth(settings: MountSettings): Promise<GitAuth> {
 /**
  * A mirror opened on first use: the pipeline's first step opens it, so a mirror that cannot be
  * opened fails that step (and the poll gets a task saying why) like any other git failure.
+ * `open(reuse)` may hand back the mirror an earlier poll opened (`reuse` true); when the first
+ * call on such a mirror fails, the mirror is opened afresh (which checks, and if need be
+ * rebuilds, its directory) and the call made once more — so a mirror removed between two polls
+ * costs no failed poll.
  */
 class LazyMirror implements GitMirror {
-  private opened: Promise<GitMirror> | undefined;
+  private opened: Promise<{ mirror: GitMirror; reused: boolean }> | undefined;
   private mirror: GitMirror | undefined;
+  private settled = false;
 
-  constructor(private readonly open: () => Promise<GitMirror>) {}
+  constructor(
+    private readonly open: (reuse: boolean) => Promise<{ mirror: GitMirror; reused: boolean }>,
+  ) {}
 
-  private get(): Promise<GitMirror> {
-    this.opened ??= this.open().then((m) => (this.mirror = m));
-    return this.opened;
+  private async call<T>(fn: (m: GitMirror) => Promise<T>): Promise<T> {
+    this.opened ??= this.open(true);
+    const { mirror, reused } = await this.opened;
+    this.mirror = mirror;
+    if (this.settled || !reused) return fn(mirror);
+    this.settled = true;
+    try {
+      return await fn(mirror);
+    } catch {
+      this.opened = this.open(false);
+      const fresh = (await this.opened).mirror;
+      this.mirror = fresh;
+      return fn(fresh);
+    }
   }
 
-  async lsRemote() {
-    return (await this.get()).lsRemote();
+  lsRemote() {
+    return this.call((m) => m.lsRemote());
   }
-  async fetch(refs: RemoteRefs) {
-    return (await this.get()).fetch(refs);
+  fetch(refs: RemoteRefs) {
+    return this.call((m) => m.fetch(refs));
   }
-  async localRefs() {
-    return (await this.get()).localRefs();
+  localRefs() {
+    return this.call((m) => m.localRefs());
   }
-  async isAncestor(ancestor: string, descendant: string) {
-    return (await this.get()).isAncestor(ancestor, descendant);
+  isAncestor(ancestor: string, descendant: string) {
+    return this.call((m) => m.isAncestor(ancestor, descendant));
   }
-  async readCommit(commit: string) {
-    return (await this.get()).readCommit(commit);
+  readCommit(commit: string) {
+    return this.call((m) => m.readCommit(commit));
   }
-  async readSignatureNotes(commit: string, source: Parameters<GitMirror['readSignatureNotes']>[1]) {
-    return (await this.get()).readSignatureNotes(commit, source);
+  readSignatureNotes(commit: string, source: Parameters<GitMirror['readSignatureNotes']>[1]) {
+    return this.call((m) => m.readSignatureNotes(commit, source));
   }
-  async exportTree(commit: string, dir: string) {
-    return (await this.get()).exportTree(commit, dir);
+  exportTree(commit: string, dir: string) {
+    return this.call((m) => m.exportTree(commit, dir));
   }
   get counters() {
     return this.mirror?.counters ?? { lsRemote: 0, fetch: 0 };
@@ -210,7 +228,17 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     ...(opts.logFlushMs === undefined ? {} : { logFlushMs: opts.logFlushMs }),
   });
   // A new URL or branch gets a new mirror directory.
-  const openMirror = async (config: Configuration): Promise<GitMirror> => {
+  /**
+   * The mirror of the last poll that ended well, with what it was opened for: the next poll with
+   * the same directory and remote (URL, branch, credentials) reuses it instead of opening it
+   * again (an open checks the directory and costs a round trip to the git host: measured in
+   * BENCHMARKS.md rows 2 and 12). Dropped when a poll fails and when the runtime starts.
+   */
+  let kept: { key: string; mirror: GitMirror } | undefined;
+  const openMirror = async (
+    config: Configuration,
+    reuse: boolean,
+  ): Promise<{ mirror: GitMirror; reused: boolean }> => {
     const local = await opts.localRepos?.check(config.git_repo_url);
     if (local !== undefined) {
       throw new AppError('NOT_CONFIGURED', `git_repo_url: ${local}`, {
@@ -227,7 +255,12 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
       .digest('hex')
       .slice(0, 16);
     const dir = join(opts.mirrorRoot, mount, id);
-    return opts.mirrors.open(dir, spec);
+    const key = JSON.stringify([dir, spec]);
+    if (reuse && kept?.key === key) return { mirror: kept.mirror, reused: true };
+    kept = undefined;
+    const mirror = await opts.mirrors.open(dir, spec);
+    kept = { key, mirror };
+    return { mirror, reused: false };
   };
 
   const deps = (mirror: GitMirror): PipelineDeps => ({
@@ -264,11 +297,12 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     const config = await readConfiguration();
     if (!config) return 'skipped';
     try {
-      const run = await runPipeline(deps(new LazyMirror(() => openMirror(config))), {
+      const run = await runPipeline(deps(new LazyMirror((reuse) => openMirror(config, reuse))), {
         config,
         startTask: () => startTask(trigger),
       });
       if (run.kind === 'skipped') return 'skipped';
+      if (run.outcome.kind === 'failed') kept = undefined;
       const result = await summarise({
         outcome: run.outcome,
         ...(run.taskId === undefined ? {} : { taskId: run.taskId }),
@@ -281,6 +315,7 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
       unrecorded = undefined;
       return result;
     } catch (e) {
+      kept = undefined;
       // The task could not be queued, started or finished (a full disk, a failing store).
       logger.error({ trigger, err: toAppError(e).reason }, 'poll could not record its task');
       unrecorded = await summariseUnrecorded({ store, logger, now, memory: pollMemory }, e);
@@ -296,6 +331,7 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
       // Started at start-up or on winning the mount's lease: another replica may have written.
       settings.dropCache();
       pollMemory.forget();
+      kept = undefined;
       await tasks.recover(opts.restartReason);
       try {
         const removed = await opts.runner.sweep(runLabels(opts.instanceId ?? 'default', mount));

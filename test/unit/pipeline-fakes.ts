@@ -84,6 +84,10 @@ export interface World {
   runs: RunSpec[];
   /** Inputs given to the policy. */
   policyInputs: SignatureCheckInput[];
+  /** Every mirror open: the remote's URL and branch. */
+  opens: string[];
+  /** How many of the next ls-remote calls fail (a mirror removed under the runtime). */
+  lsRemoteFailures: number;
 }
 
 /** A world where C2 descends from C1 and everything succeeds. */
@@ -99,6 +103,8 @@ export function world(over: Partial<World> = {}): World {
     calls: [],
     runs: [],
     policyInputs: [],
+    opens: [],
+    lsRemoteFailures: 0,
     ...over,
   };
 }
@@ -112,6 +118,10 @@ export function fakeMirrors(w: World): GitMirrorFactory {
     async lsRemote() {
       counters.lsRemote++;
       w.calls.push('lsRemote');
+      if (w.lsRemoteFailures > 0) {
+        w.lsRemoteFailures--;
+        throw new AppError('GIT_FAILED', 'git ls-remote: cannot change to the mirror directory');
+      }
       return { ...w.remote };
     },
     async fetch(refs) {
@@ -139,7 +149,12 @@ export function fakeMirrors(w: World): GitMirrorFactory {
       w.calls.push(`exportTree:${c}:${dir}`);
     },
   };
-  return { open: async () => mirror };
+  return {
+    open: async (_dir, spec) => {
+      w.opens.push(`${spec.url}#${spec.branch}`);
+      return mirror;
+    },
+  };
 }
 
 /** A verifier that must never be reached directly: the (fake) policy owns verification. */
