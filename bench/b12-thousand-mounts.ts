@@ -143,23 +143,23 @@ async function pool<T>(items: readonly T[], width: number, fn: (t: T) => Promise
 }
 
 /**
- * Why node CPU and API read p99 missed before git moved out of the service, from a separate
- * measurement (2026-12-02, not repeated by each run), and what the rows now show instead.
+ * What the node process's CPU and memory went to, from separate measurements (2026-12-02, not
+ * repeated by each run), and what changed because of them.
  */
-const MISS_REASON =
-  'Why node CPU and API read p99 missed while the service forked git itself (measured apart, ' +
-  '2026-12-02): every spawn blocked its event loop for a time growing with its resident set ' +
-  '(spawn of `true`: 2.3 ms from 52 MiB, 5–7 ms from 230 MiB, 6–9 ms from 360 MiB on Node 24), ' +
-  'and 1,000 mounts make ≥ 17 ls-remote spawns/s plus ~7 per pushed commit. Now every git call ' +
-  'runs in the git host process (its own rows: CPU, RSS), so the service forks nothing per poll; ' +
-  "what remains of the service's CPU and event-loop lag are its own polls (store, IPC, " +
-  'scheduling), runs (Docker API, signature checks) and GC. A --cpu-prof of the whole window ' +
-  '(quiet machine, 2026-12-02, before the last-commit memory and the single realpath per poll) ' +
-  'put the busy time at ~12 % of a core: fs/promises calls of the file store and the local-repo ' +
-  'check ~4 %, IPC to the git host ~1 %, GC ~1 %, the scheduler scanning 1,000 lanes per wake ' +
-  '~0.6 %, HTTP ~0.4 %; the rest spread thin. Each fs/promises call costs the event loop ' +
-  '~25–50 µs of CPU (a sync read ~5 µs), which is why the node CPU row sits at the 10 % target ' +
-  "(10.2–11.4 % in this session's quiet runs) rather than clearly under it.";
+const CPU_NOTE =
+  'What the rows rest on (measured apart, 2026-12-02). While the service forked git itself, ' +
+  'every spawn blocked its event loop for a time growing with its resident set (spawn of ' +
+  '`true`: 2.3 ms from 52 MiB, 6–9 ms from 360 MiB), and 1,000 mounts make ≥ 17 ls-remote ' +
+  'spawns/s: every git call now runs in the git host process (its own rows). A --cpu-prof of ' +
+  'the window then put the node process at ~11 % of a core: file-store and local-repo fs/promises ' +
+  'calls ~4 % (each ~25–50 µs of event-loop CPU plus a thread-pool hand-off), IPC to the git host ' +
+  '~1 %, GC ~1 %, the scheduler scanning 1,000 lanes at the end of every poll ~0.6 %, and a burst ' +
+  'of 1,000 engine listings (one deferred start-up sweep per mount) at the first run. Since then ' +
+  'the file store reads synchronously (its writes stay on the thread pool: synchronous renames ' +
+  "stalled the event loop 0.3–1.8 s while git fsync'd), the local-repo check is one realpath(3), " +
+  'the scheduler re-arms in O(1) per poll, a poll reuses the mirror the previous one opened, the ' +
+  'deferred sweeps are one listing, and dockerode loads without its SSH and gRPC transports ' +
+  '(~7 MiB resident): on one machine, node CPU 11.2 → 8.6–8.9 % and RSS max 143 → 135–138 MiB.';
 
 /** Run benchmark 12: `mounts` mounts, `minutes` measured minutes. */
 export async function benchThousandMounts(
@@ -390,7 +390,7 @@ export async function benchThousandMounts(
         `Git host: ${hostPids.size} process(es) seen in the window` +
           (hostPids.size > 1 ? ' (it was restarted: its CPU is not reported).' : '.') +
           ` RSS median ${hostRssS.median.toFixed(1)} MiB.`,
-        MISS_REASON,
+        CPU_NOTE,
       ],
       raw: {
         configureS,

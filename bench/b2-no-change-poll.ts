@@ -143,8 +143,8 @@ export async function benchNoChangePoll(
         absolute('ls-remotes per poll', '', lsRemotes / (reps + 2), '1', lsRemotes === reps + 2),
       ],
       notes: [
-        'Besides the ls-remote (the mirror factory opens the existing mirror: no git process), an up-to-date periodic poll reads last_successful_commit (the configuration comes from the settings cache, kept one poll period) and keeps poll_state in memory: an unchanged one is written behind within 5 s, off the poll (it adds no task).',
-        "Why the ratio misses 1.2× (measured 2026-12-02 with hrtime around each step and --cpu-prof over 300–400 polls): the poll's own work besides git is ~0.6 ms (about half of it the mirror factory's open: the dir check and URL rules), simple-git adds ~0.4–0.9 ms per call over a bare spawn (its argument guard and plugin chain; a fresh instance costs only 0.04 ms, and it offers no per-call abort on a shared one), and the git host adds two IPC round trips (open, ls-remote); the baseline spawns git directly with none of these.",
+        'Besides the ls-remote (the poll reuses the mirror the previous poll opened: no open, no git process), an up-to-date periodic poll reads last_successful_commit (the configuration comes from the settings cache, kept one poll period) and keeps poll_state in memory: an unchanged one is written behind within 5 s, off the poll (it adds no task).',
+        "Where the difference to the baseline goes (measured 2026-12-02 with hrtime around each step and --cpu-prof over 300–400 polls): before a poll reused the mirror the previous poll opened, the ratio was 1.26× on a quiet machine, and that open (the directory check, the URL rules and a round trip to the git host) was about half of the poll's own ~0.6 ms besides git. What remains: simple-git adds ~0.4–0.9 ms per call over a bare spawn (its argument guard and plugin chain), the git host one IPC round trip, and the poll's bookkeeping; the baseline spawns git directly with none of these.",
       ],
       raw: { ours, baseline: base, oursSummary: o, baselineSummary: b, fetches, lsRemotes },
       seconds: (performance.now() - started) / 1000,

@@ -14,7 +14,6 @@ import { loadServiceConfig, type ServiceConfig } from './config/service-config.j
 import { isAppError } from './errors.js';
 import { createLogger, type Logger } from './logging.js';
 import { startService } from './service.js';
-import { signaturesCommand } from './signatures/cli.js';
 import { newSealKeyText } from './config/rules/seal-key.js';
 import { copyStore } from './storage/copy.js';
 import { openDataDirStore, openKvStore } from './storage/open.js';
@@ -172,7 +171,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stdout.write(newSealKeyText());
     return 0;
   }
-  if (command === 'signatures') return signaturesCommand(rest, env);
+  // Loaded on use: the approvers' CLI brings simple-git, which `serve` never needs (its git runs
+  // in the git host process).
+  if (command === 'signatures') {
+    const { signaturesCommand } = await import('./signatures/cli.js');
+    return signaturesCommand(rest, env);
+  }
   if (command !== 'serve') {
     process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
     return 2;
