@@ -4,6 +4,7 @@
  * from the concrete adapters; tests build it from fakes of the same interfaces.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalRepoPolicy } from '../config/local-repos.js';
@@ -128,28 +129,34 @@ async function gitAuth(settings: MountSettings): Promise<GitAuth> {
  * A mirror opened on first use: the pipeline's first step opens it, so a mirror that cannot be
  * opened fails that step (and the poll gets a task saying why) like any other git failure.
  * `open(reuse)` may hand back the mirror an earlier poll opened (`reuse` true); when the first
- * call on such a mirror fails, the mirror is opened afresh (which checks, and if need be
- * rebuilds, its directory) and the call made once more — so a mirror removed between two polls
- * costs no failed poll.
+ * call on such a mirror fails and its directory is gone, the mirror is opened afresh (which
+ * rebuilds the directory) and the call made once more — so a mirror removed between two polls
+ * costs no failed poll. Any other failure (the remote's) is the poll's, as with a fresh mirror.
  */
+interface OpenedMirror {
+  readonly mirror: GitMirror;
+  /** Opened by an earlier poll. */
+  readonly reused: boolean;
+  readonly dir: string;
+}
+
 class LazyMirror implements GitMirror {
-  private opened: Promise<{ mirror: GitMirror; reused: boolean }> | undefined;
+  private opened: Promise<OpenedMirror> | undefined;
   private mirror: GitMirror | undefined;
   private settled = false;
 
-  constructor(
-    private readonly open: (reuse: boolean) => Promise<{ mirror: GitMirror; reused: boolean }>,
-  ) {}
+  constructor(private readonly open: (reuse: boolean) => Promise<OpenedMirror>) {}
 
   private async call<T>(fn: (m: GitMirror) => Promise<T>): Promise<T> {
     this.opened ??= this.open(true);
-    const { mirror, reused } = await this.opened;
+    const { mirror, reused, dir } = await this.opened;
     this.mirror = mirror;
     if (this.settled || !reused) return fn(mirror);
     this.settled = true;
     try {
       return await fn(mirror);
-    } catch {
+    } catch (e) {
+      if (existsSync(join(dir, 'HEAD'))) throw e;
       this.opened = this.open(false);
       const fresh = (await this.opened).mirror;
       this.mirror = fresh;
@@ -227,18 +234,15 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
     ...(opts.logLimitChars === undefined ? {} : { logLimitChars: opts.logLimitChars }),
     ...(opts.logFlushMs === undefined ? {} : { logFlushMs: opts.logFlushMs }),
   });
-  // A new URL or branch gets a new mirror directory.
   /**
    * The mirror of the last poll that ended well, with what it was opened for: the next poll with
    * the same directory and remote (URL, branch, credentials) reuses it instead of opening it
    * again (an open checks the directory and costs a round trip to the git host: measured in
-   * BENCHMARKS.md rows 2 and 12). Dropped when a poll fails and when the runtime starts.
+   * BENCHMARKS.md rows 2 and 12). Dropped when a poll fails and when the runtime starts. A new
+   * URL or branch gets a new mirror directory.
    */
   let kept: { key: string; mirror: GitMirror } | undefined;
-  const openMirror = async (
-    config: Configuration,
-    reuse: boolean,
-  ): Promise<{ mirror: GitMirror; reused: boolean }> => {
+  const openMirror = async (config: Configuration, reuse: boolean): Promise<OpenedMirror> => {
     const local = await opts.localRepos?.check(config.git_repo_url);
     if (local !== undefined) {
       throw new AppError('NOT_CONFIGURED', `git_repo_url: ${local}`, {
@@ -256,11 +260,11 @@ export function createMountRuntime(opts: MountRuntimeOptions): MountRuntime {
       .slice(0, 16);
     const dir = join(opts.mirrorRoot, mount, id);
     const key = JSON.stringify([dir, spec]);
-    if (reuse && kept?.key === key) return { mirror: kept.mirror, reused: true };
+    if (reuse && kept?.key === key) return { mirror: kept.mirror, reused: true, dir };
     kept = undefined;
     const mirror = await opts.mirrors.open(dir, spec);
     kept = { key, mirror };
-    return { mirror, reused: false };
+    return { mirror, reused: false, dir };
   };
 
   const deps = (mirror: GitMirror): PipelineDeps => ({

@@ -86,6 +86,8 @@ export interface World {
   policyInputs: SignatureCheckInput[];
   /** Every mirror open: the remote's URL and branch. */
   opens: string[];
+  /** Every mirror open: the mirror's directory. */
+  mirrorDirs: string[];
   /** How many of the next ls-remote calls fail (a mirror removed under the runtime). */
   lsRemoteFailures: number;
 }
@@ -104,6 +106,7 @@ export function world(over: Partial<World> = {}): World {
     runs: [],
     policyInputs: [],
     opens: [],
+    mirrorDirs: [],
     lsRemoteFailures: 0,
     ...over,
   };
@@ -150,8 +153,9 @@ export function fakeMirrors(w: World): GitMirrorFactory {
     },
   };
   return {
-    open: async (_dir, spec) => {
+    open: async (dir, spec) => {
       w.opens.push(`${spec.url}#${spec.branch}`);
+      w.mirrorDirs.push(dir);
       return mirror;
     },
   };

@@ -2,8 +2,10 @@
  * A poll reuses the mirror the previous poll opened while the directory and remote stay the same
  * (an open checks the directory and costs a round trip to the git host); it opens afresh after a
  * configuration change, after a failed poll, at start, and when the kept mirror's first call
- * fails (a mirror removed between polls costs no failed poll).
+ * fails and its directory is gone (a mirror removed between polls costs no failed poll).
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StorageKeys } from '../../src/config/stored.js';
 import { PERIODIC } from '../../src/scheduler/scheduler.js';
@@ -54,7 +56,7 @@ describe('the mirror across polls', () => {
     expect(w.opens).toHaveLength(3);
   });
 
-  it('is opened afresh, and the call made again, when the kept one fails its first call', async () => {
+  it('is opened afresh, and the call made again, when the kept one fails and its dir is gone', async () => {
     const w = world();
     const { runtime } = await open(w);
     expect(await runtime.poll(PERIODIC)).toBe('deployed');
@@ -68,5 +70,20 @@ describe('the mirror across polls', () => {
     expect(await runtime.poll(PERIODIC)).toBe('failed');
     expect(w.opens).toHaveLength(3);
     expect(w.remote).toEqual({ branch: C2 });
+  });
+
+  it("leaves a kept mirror's failure to the poll while its directory is there (a remote error)", async () => {
+    const w = world();
+    const { runtime } = await open(w);
+    expect(await runtime.poll(PERIODIC)).toBe('deployed');
+    const dir = w.mirrorDirs[0] ?? '';
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'HEAD'), 'ref: refs/heads/main\n');
+    w.lsRemoteFailures = 1;
+    expect(await runtime.poll(PERIODIC)).toBe('failed');
+    expect(w.opens).toHaveLength(1);
+    // The failed poll dropped it: the next one opens it again.
+    expect(await runtime.poll(PERIODIC)).toBe('up-to-date');
+    expect(w.opens).toHaveLength(2);
   });
 });
