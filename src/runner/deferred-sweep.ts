@@ -1,10 +1,11 @@
 /**
  * A runner whose sweeps wait for the first real engine call. After a clean stop nothing of ours
  * should be left (every run removes its container, and a stop waits for the runs), so sweeping
- * at start-up would load the Docker client (~10 MiB resident) only to find nothing; deferred,
+ * at start-up would load the Docker client (~7 MiB resident) only to find nothing; deferred,
  * the sweep still happens — before the first image check or run — and an idle service never
- * loads the client. After a crash the service sweeps at start as before: a leftover container
- * may still be running a command.
+ * loads the client. After a crash the service flushes them right after its mounts start
+ * (`flushSweeps`), all mounts in one engine listing: a leftover container may still be running a
+ * command.
  */
 import type { Logger } from '../logging.js';
 import { sweepSets, type ContainerRunner, type SweepLabels } from './types.js';
