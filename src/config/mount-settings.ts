@@ -26,7 +26,7 @@ import {
   VaultRequest,
   WebhookEndpoint,
 } from './settings-schemas.js';
-import { StorageKeys, type SettingName } from './stored.js';
+import { keyInMount, StorageKeys, type SettingName } from './stored.js';
 
 /**
  * The storage keys of the settings that hold secrets (exact keys, or prefixes ending in '/'):
@@ -44,9 +44,8 @@ export const SECRET_SETTING_KEYS: readonly string[] = [
  * secret setting: what the file store seals at rest when a seal key is given.
  */
 export function isSecretStoreKey(key: string): boolean {
-  const [top, mount, ...rest] = key.split('/');
-  if (top !== 'mounts' || mount === undefined || mount === '' || rest.length === 0) return false;
-  const rel = rest.join('/');
+  const rel = keyInMount(key);
+  if (rel === undefined) return false;
   return SECRET_SETTING_KEYS.some((k) => (k.endsWith('/') ? rel.startsWith(k) : rel === k));
 }
 

@@ -53,3 +53,12 @@ export const StorageKeys = {
 export function mountScope(mount: string): string {
   return `mounts/${mount}/`;
 }
+
+/** The key within its mount of a service-store key `mounts/<mount>/<key>`, else undefined. */
+export function keyInMount(key: string): string | undefined {
+  const [top, mount, ...rest] = key.split('/');
+  if (top !== 'mounts' || mount === undefined || mount === '' || rest.length === 0) {
+    return undefined;
+  }
+  return rest.join('/');
+}

@@ -7,8 +7,8 @@
  * dockerode (with docker-modem: ~7 MiB resident; its SSH and BuildKit transports, which we never
  * use, are not loaded: unused-transports.ts) is loaded on the first image check, run or sweep,
  * not at start-up: an idle service, and one whose readiness probe only pings the engine, never
- * needs it. The ping is one `GET /_ping` over the socket with
- * node:http (engine-ping.ts). Only types are imported statically.
+ * needs it. The ping is one `GET /_ping` over the socket with node:http (engine-ping.ts). Only
+ * types are imported statically.
  */
 import { isAbsolute } from 'node:path';
 import type Docker from 'dockerode';

@@ -4,7 +4,7 @@
  */
 import { dataLayout } from '../config/data-layout.js';
 import { isSecretStoreKey } from '../config/mount-settings.js';
-import { StorageKeys } from '../config/stored.js';
+import { keyInMount, StorageKeys } from '../config/stored.js';
 import { parseSealKey } from '../config/rules/seal-key.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging.js';
@@ -88,12 +88,5 @@ export async function openConfiguredStore(cfg: ServiceConfig, logger?: Logger): 
 
 /** `mounts/<mount>/last_successful_commit` of any mount. */
 export function isLastCommitKey(key: string): boolean {
-  const [top, mount, name, ...rest] = key.split('/');
-  return (
-    top === 'mounts' &&
-    mount !== undefined &&
-    mount !== '' &&
-    name === StorageKeys.lastSuccessfulCommit &&
-    rest.length === 0
-  );
+  return keyInMount(key) === StorageKeys.lastSuccessfulCommit;
 }
